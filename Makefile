@@ -1,0 +1,104 @@
+# mailtap — one non-recursive Makefile.
+#   make            build build/libmailtap.a and build/bin/*
+#   make test       install what is missing, build, run unit + e2e tests
+#   make run        install what is missing, build, run mailtapd on the bundled capture
+#   make CPU=native build for this machine's exact CPU (appliance build)
+#   V=1             show full compiler command lines
+
+.DEFAULT_GOAL := all
+.SECONDEXPANSION:
+BUILD   ?= build
+CC      ?= cc
+PKGS    := libdpdk libhs libpcap
+DEB_BUILD := build-essential pkg-config libdpdk-dev libhyperscan-dev libpcap-dev \
+             libnuma-dev libcmocka-dev
+DEB_TEST  := python3 python3-pytest
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# Deps are checked lazily so that `make deps` can run on a bare machine.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lrte_net_ring -lnuma
+
+# DPDK's pkg-config cflags carry -march=corei7 (SSE4.2, any x86-64 of the
+# last 15 years).  CPU=native appends -march=native, which overrides it.
+ifneq ($(CPU),)
+ARCH_FLAGS := -march=$(CPU)
+endif
+
+WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-address-of-packed-member
+MT_CFLAGS  = -std=gnu11 -O2 -g $(WARN) -MMD -MP -D_GNU_SOURCE -Ilib/base \
+             $(addprefix -I,$(LIB_DIRS)) $(PKG_CFLAGS) $(ARCH_FLAGS) $(CFLAGS)
+MT_LDFLAGS = $(LDFLAGS)
+
+LIB_DIRS  := $(sort $(dir $(wildcard lib/*/)))
+LIB_SRCS  := $(wildcard lib/*/*.c)
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIBMT     := $(BUILD)/libmailtap.a
+
+APPS      := $(notdir $(wildcard app/*))
+APP_BINS  := $(APPS:%=$(BUILD)/bin/%)
+GEN_BIN   := $(BUILD)/bin/mtgen
+
+UNIT_SRCS := $(wildcard tests/unit/*/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
+
+.PHONY: all deps check-deps test unit e2e run bench fuzz soak install clean
+
+all: check-deps $(LIBMT) $(APP_BINS) $(GEN_BIN)
+
+check-deps:
+	@for p in $(PKGS); do pkg-config --exists $$p || { \
+	  echo "error: pkg-config cannot find $$p; run 'make deps' (apt-get install $(DEB_BUILD))" >&2; exit 1; }; done
+
+# Installs the Debian packages that are missing (root, apt-get only).
+deps:
+	@tests/tools/ensure-debs.sh $(DEB_BUILD) $(DEB_TEST)
+
+$(BUILD)/%.o: %.c | check-deps
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(MT_CFLAGS) -c -o $@ $<
+
+$(LIBMT): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/bin/%: $(LIBMT) $$(patsubst %.c,$(BUILD)/%.o,$$(wildcard app/%/*.c))
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(MT_CFLAGS) -o $@ $(filter %.o,$^) $(LIBMT) $(MT_LDFLAGS) $(PKG_LIBS) -lm
+
+$(GEN_BIN): $(BUILD)/tests/gen/mtgen.o
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(MT_CFLAGS) -o $@ $^ $(MT_LDFLAGS) -lpcap -lm
+
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIBMT)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(MT_CFLAGS) -o $@ $< $(LIBMT) $(MT_LDFLAGS) $(PKG_LIBS) -lcmocka -lm
+
+unit: all $(UNIT_BINS)
+	@tests/tools/run-tests.sh unit $(UNIT_BINS)
+
+e2e: all
+	@tests/tools/run-tests.sh e2e
+
+test: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BINS)
+	@tests/tools/run-tests.sh all $(UNIT_BINS)
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@tests/tools/demo.sh
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(LIB_OBJS:.o=.d) $(UNIT_BINS:=.d)

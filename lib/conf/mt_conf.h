@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * mt_conf.h - mailtapd configuration: one INI file read with DPDK's
+ * rte_cfgfile, pre-scanned for file:line errors.
+ *
+ * One schema table (conf_schema.c) drives parsing, defaults, range checks
+ * and the documentation printed by mt_conf_print_doc().  The result is an
+ * immutable struct mt_conf; each module receives the fields it needs.
+ *
+ * Errors (unknown section or key, value out of range, malformed number or
+ * list, a line without '=', a key before any section, an over-long line)
+ * are reported as "FILE:LINE: message" in struct mt_err.
+ */
+#ifndef MT_CONF_H
+#define MT_CONF_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "mt_err.h"
+
+#define MT_CONF_MAX_LCORES 128
+#define MT_CONF_MAX_PORTS 64     /* SMTP server ports to follow */
+#define MT_CONF_PATH_MAX 512
+
+struct mt_conf {
+	/* [pipeline] */
+	uint16_t rx_lcores[MT_CONF_MAX_LCORES];     /* empty: derived */
+	unsigned n_rx_lcores;
+	uint16_t worker_lcores[MT_CONF_MAX_LCORES]; /* empty: derived */
+	unsigned n_worker_lcores;
+	int writer_lcore;                           /* -1: derived */
+	unsigned burst;          /* rx/ring burst size, 1..512, default 32 */
+	unsigned ring_size;      /* entries per ring, power of 2, default 4096 */
+	unsigned mbuf_pool_size; /* packet mbufs, default 16383 */
+	unsigned mail_pool_size; /* mails in flight (all workers), default 4095 */
+	unsigned chunk_pool_size;/* message chunk buffers, default 8191 */
+	unsigned chunk_size;     /* bytes per message chunk, default 16384 */
+	unsigned idle_sleep_us;  /* sleep of an idle lcore; 0 = busy poll, default 50 */
+
+	/* [flow] */
+	unsigned max_flows;      /* per worker, default 65536 */
+	unsigned idle_timeout_s; /* default 300 */
+
+	/* [smtp] */
+	uint16_t smtp_ports[MT_CONF_MAX_PORTS];     /* default 25 */
+	unsigned n_smtp_ports;
+	uint64_t max_mail_size;  /* bytes, default 64 MiB; beyond: truncated + flagged */
+
+	/* [spool] */
+	char spool_dir[MT_CONF_PATH_MAX]; /* default /var/spool/mailtap */
+	int keep_rejected;       /* spool mails the server rejected, default 0 */
+	int keep_incomplete;     /* spool incomplete/unconfirmed mails, default 1 */
+
+	/* [log] */
+	unsigned log_level;      /* RTE_LOG_* value, default RTE_LOG_INFO (7) */
+};
+
+/* Fill c with the built-in defaults. */
+void mt_conf_defaults(struct mt_conf *c);
+
+/*
+ * Load path over the current contents of c (call mt_conf_defaults first).
+ * Returns 0, or -errno with err set ("path:line: message").
+ */
+int mt_conf_load(struct mt_conf *c, const char *path, struct mt_err *err);
+
+/* Write the documented default config (what config/mailtap.conf holds). */
+void mt_conf_print_doc(FILE *out);
+
+#endif /* MT_CONF_H */
