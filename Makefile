@@ -7,6 +7,7 @@
 
 .DEFAULT_GOAL := all
 .SECONDEXPANSION:
+.SECONDARY:
 BUILD   ?= build
 CC      ?= cc
 PKGS    := libdpdk libhs libpcap
@@ -69,7 +70,7 @@ $(LIBMT): $(LIB_OBJS)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/bin/%: $(LIBMT) $$(patsubst %.c,$(BUILD)/%.o,$$(wildcard app/%/*.c))
+$(BUILD)/bin/%: $(LIBMT) $$(addprefix $(BUILD)/,$$(subst .c,.o,$$(wildcard app/$$*/*.c)))
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(MT_CFLAGS) -o $@ $(filter %.o,$^) $(LIBMT) $(MT_LDFLAGS) $(PKG_LIBS) -lm
@@ -78,6 +79,8 @@ $(GEN_BIN): $(BUILD)/tests/gen/mtgen.o
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(MT_CFLAGS) -o $@ $^ $(MT_LDFLAGS) -lpcap -lm
+
+$(BUILD)/tests/unit/%.o: MT_CFLAGS += -Itests/unit/fixtures
 
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIBMT)
 	@mkdir -p $(dir $@)
@@ -101,4 +104,4 @@ run: deps
 clean:
 	rm -rf $(BUILD)
 
--include $(LIB_OBJS:.o=.d) $(UNIT_BINS:=.d)
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

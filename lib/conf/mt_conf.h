@@ -56,16 +56,33 @@ struct mt_conf {
 	unsigned log_level;      /* RTE_LOG_* value, default RTE_LOG_INFO (7) */
 };
 
-/* Fill c with the built-in defaults. */
+/* Fill c with the built-in defaults (the schema's, see mt_conf_print_doc). */
 void mt_conf_defaults(struct mt_conf *c);
 
 /*
- * Load path over the current contents of c (call mt_conf_defaults first).
- * Returns 0, or -errno with err set ("path:line: message").
+ * Load path over the current contents of c (call mt_conf_defaults first):
+ * keys present in the file replace fields, the others keep their value.
+ * Syntax is rte_cfgfile's: "[section]", "key = value", full-line comments
+ * starting with ';' or '#', trailing comments starting with ';'.
+ *
+ * Returns 0, or -errno with err set and c unchanged:
+ *	-EINVAL	bad file content: "path:line: message", where line is that
+ *		of the offending line; for a combination of keys (an lcore in
+ *		two roles, ring_size not above burst, lcore roles not all set)
+ *		the later of the keys' lines;
+ *	-ENOENT, -EACCES, ...	the file cannot be opened ("path: reason");
+ *	-EIO	read error, or rte_cfgfile disagreed with the pre-scan (the
+ *		file changed while being loaded);
+ *	-ENOMEM.
+ * Needs no EAL; does not print or log.
  */
 int mt_conf_load(struct mt_conf *c, const char *path, struct mt_err *err);
 
-/* Write the documented default config (what config/mailtap.conf holds). */
+/*
+ * Write the documented default config to out: every section and option
+ * with its help, type, range and default, each set to its default.
+ * config/mailtap.conf is exactly this (tests/unit/conf checks it).
+ */
 void mt_conf_print_doc(FILE *out);
 
 #endif /* MT_CONF_H */

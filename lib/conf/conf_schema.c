@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * conf_schema.c - every option of mailtap.conf: section, key, type,
+ * default, range, field and help.  Adding an option here is all it takes
+ * for it to be parsed, defaulted, range-checked and documented; then
+ * regenerate config/mailtap.conf (see tests/unit/conf/test_conf.c).
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mt_common.h"
+#include "mt_conf.h"
+#include "conf_schema.h"
+
+#define FIELD(f) \
+	.offset = offsetof(struct mt_conf, f), \
+	.size = sizeof(((struct mt_conf *)0)->f)
+#define LIST(f, n) FIELD(f), .n_offset = offsetof(struct mt_conf, n)
+
+#define KiB (UINT64_C(1) << 10)
+#define GiB (UINT64_C(1) << 30)
+
+/* The parsers store through these types; keep them in step with mt_conf.h. */
+_Static_assert(sizeof(((struct mt_conf *)0)->rx_lcores[0]) == sizeof(uint16_t),
+	       "lcore lists hold uint16_t");
+_Static_assert(sizeof(((struct mt_conf *)0)->smtp_ports[0]) == sizeof(uint16_t),
+	       "port lists hold uint16_t");
+_Static_assert(sizeof(((struct mt_conf *)0)->n_rx_lcores) == sizeof(unsigned),
+	       "list counts are unsigned");
+_Static_assert(sizeof(((struct mt_conf *)0)->writer_lcore) == sizeof(int),
+	       "single lcore is int");
+_Static_assert(sizeof(((struct mt_conf *)0)->keep_rejected) == sizeof(int),
+	       "booleans are int");
+
+const struct mt_conf_section mt_conf_sections[] = {
+	{ "pipeline", "Lcores, rings and memory pools of the packet pipeline.  "
+		      "rx_lcores, worker_lcores and writer_lcore are set "
+		      "together, or all left auto." },
+	{ "flow", "TCP connection tracking (per worker lcore)." },
+	{ "smtp",
+	  "Which connections are SMTP, and how much of a mail to keep." },
+	{ "spool", "Where and which captured mails are written." },
+	{ "log", "Logging." },
+};
+const unsigned mt_conf_n_sections = MT_ARRAY_SIZE(mt_conf_sections);
+
+const struct mt_conf_opt mt_conf_opts[] = {
+	/* [pipeline] */
+	{
+		.section = "pipeline", .key = "rx_lcores",
+		.type = MT_CONF_T_LCORE_LIST, .def = "auto",
+		.min = 0, .max = MT_CONF_MAX_LCORES - 1,
+		LIST(rx_lcores, n_rx_lcores),
+		.help = "Lcores that poll the NIC receive queues.  Must not "
+			"overlap worker_lcores.  auto: derived by mailtapd "
+			"from the EAL lcores.",
+	},
+	{
+		.section = "pipeline", .key = "worker_lcores",
+		.type = MT_CONF_T_LCORE_LIST, .def = "auto",
+		.min = 0, .max = MT_CONF_MAX_LCORES - 1,
+		LIST(worker_lcores, n_worker_lcores),
+		.help = "Lcores that track TCP connections and follow the "
+			"SMTP sessions.  auto: derived by mailtapd from the "
+			"EAL lcores.",
+	},
+	{
+		.section = "pipeline", .key = "writer_lcore",
+		.type = MT_CONF_T_LCORE, .def = "auto",
+		.min = 0, .max = MT_CONF_MAX_LCORES - 1,
+		FIELD(writer_lcore),
+		.help = "Lcore that writes finished mails to the spool.  Must "
+			"not be in rx_lcores or worker_lcores.  auto: derived "
+			"by mailtapd from the EAL lcores.",
+	},
+	{
+		.section = "pipeline", .key = "burst",
+		.type = MT_CONF_T_UINT, .def = "32",
+		.min = 1, .max = 512,
+		FIELD(burst),
+		.help = "Packets per receive burst and per ring enqueue or "
+			"dequeue.  Must be smaller than ring_size.",
+	},
+	{
+		.section = "pipeline", .key = "ring_size",
+		.type = MT_CONF_T_UINT, .flags = MT_CONF_F_POW2, .def = "4096",
+		.min = 64, .max = 1048576,
+		FIELD(ring_size),
+		.help = "Entries of each ring between lcores.",
+	},
+	{
+		.section = "pipeline", .key = "mbuf_pool_size",
+		.type = MT_CONF_T_UINT, .def = "16383",
+		.min = 255, .max = 16777215,
+		FIELD(mbuf_pool_size),
+		.help = "Packet buffers (mbufs) in the receive mempool; "
+			"2^n - 1 uses memory best.",
+	},
+	{
+		.section = "pipeline", .key = "mail_pool_size",
+		.type = MT_CONF_T_UINT, .def = "4095",
+		.min = 1, .max = 1048575,
+		FIELD(mail_pool_size),
+		.help = "Mails being captured at the same time, over all "
+			"workers.",
+	},
+	{
+		.section = "pipeline", .key = "chunk_pool_size",
+		.type = MT_CONF_T_UINT, .def = "8191",
+		.min = 1, .max = 16777215,
+		FIELD(chunk_pool_size),
+		.help = "Message chunk buffers, shared by all mails in flight.",
+	},
+	{
+		.section = "pipeline", .key = "chunk_size",
+		.type = MT_CONF_T_SIZE, .def = "16K",
+		.min = 1 * KiB, .max = 32 * KiB,
+		FIELD(chunk_size),
+		.help = "Bytes per message chunk buffer (an mbuf, whose data "
+			"room is 16-bit).",
+	},
+	{
+		.section = "pipeline", .key = "idle_sleep_us",
+		.type = MT_CONF_T_UINT, .def = "50",
+		.min = 0, .max = 1000000,
+		FIELD(idle_sleep_us),
+		.help = "Microseconds an lcore sleeps after a poll that found "
+			"no work; 0 busy-polls (lowest latency, a full core "
+			"each).",
+	},
+
+	/* [flow] */
+	{
+		.section = "flow", .key = "max_flows",
+		.type = MT_CONF_T_UINT, .def = "65536",
+		.min = 1, .max = 16777216,
+		FIELD(max_flows),
+		.help = "TCP connections tracked at the same time by each "
+			"worker lcore.",
+	},
+	{
+		.section = "flow", .key = "idle_timeout_s",
+		.type = MT_CONF_T_UINT, .def = "300",
+		.min = 1, .max = 86400,
+		FIELD(idle_timeout_s),
+		.help = "Seconds without a packet after which a connection is "
+			"forgotten; a mail in progress is then incomplete.",
+	},
+
+	/* [smtp] */
+	{
+		.section = "smtp", .key = "ports",
+		.type = MT_CONF_T_PORT_LIST, .def = "25",
+		.min = 1, .max = 65535,
+		LIST(smtp_ports, n_smtp_ports),
+		.help = "TCP server ports whose connections are followed as "
+			"SMTP.",
+	},
+	{
+		.section = "smtp", .key = "max_mail_size",
+		.type = MT_CONF_T_SIZE, .def = "64M",
+		.min = 1 * KiB, .max = 1 * GiB,
+		FIELD(max_mail_size),
+		.help = "Largest message kept; the rest of a longer one is "
+			"dropped and the mail flagged as truncated.",
+	},
+
+	/* [spool] */
+	{
+		.section = "spool", .key = "dir",
+		.type = MT_CONF_T_PATH, .def = "/var/spool/mailtap",
+		FIELD(spool_dir),
+		.help = "Directory the captured mails are written to.",
+	},
+	{
+		.section = "spool", .key = "keep_rejected",
+		.type = MT_CONF_T_BOOL, .def = "no",
+		FIELD(keep_rejected),
+		.help = "Also spool mails the server rejected after DATA.",
+	},
+	{
+		.section = "spool", .key = "keep_incomplete",
+		.type = MT_CONF_T_BOOL, .def = "yes",
+		FIELD(keep_incomplete),
+		.help = "Also spool mails the server did not confirm "
+			"(connection lost, timed out or not fully captured).",
+	},
+
+	/* [log] */
+	{
+		.section = "log", .key = "level",
+		.type = MT_CONF_T_LOG_LEVEL, .def = "info",
+		.min = 1, .max = 8,
+		FIELD(log_level),
+		.help = "Level of mailtap's own log messages.",
+	},
+};
+const unsigned mt_conf_n_opts = MT_ARRAY_SIZE(mt_conf_opts);

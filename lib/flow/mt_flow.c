@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
+#include <rte_malloc.h>
+
+#include "mt_common.h"
+#include "mt_flow.h"
+
+#define FLOW_HASH_SEED 0x6d5a6d5au
+
+struct mt_flow_table {
+	struct rte_hash *h;
+	uint8_t *slots;
+	uint32_t slot_size;
+	uint32_t n_slots;
+	uint32_t hand;
+};
+
+void
+mt_flow_key_from_pkt(struct mt_flow_key *k, const struct mt_pkt *p, int dir)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = p->family;
+	if (dir == MT_DIR_C2S) {
+		memcpy(k->srv, p->daddr, 16);
+		memcpy(k->cli, p->saddr, 16);
+		k->srv_port = p->dport;
+		k->cli_port = p->sport;
+	} else {
+		memcpy(k->srv, p->saddr, 16);
+		memcpy(k->cli, p->daddr, 16);
+		k->srv_port = p->sport;
+		k->cli_port = p->dport;
+	}
+}
+
+uint32_t
+mt_flow_key_hash(const struct mt_flow_key *k)
+{
+	return rte_hash_crc(k, sizeof(*k), FLOW_HASH_SEED);
+}
+
+void
+mt_flow_key_addr_str(const struct mt_flow_key *k, int srv, char *buf, size_t size)
+{
+	const uint8_t *a = srv ? k->srv : k->cli;
+
+	if (inet_ntop(k->family == 6 ? AF_INET6 : AF_INET, a, buf, (socklen_t)size) == NULL)
+		snprintf(buf, size, "?");
+}
+
+char *
+mt_flow_key_str(const struct mt_flow_key *k, char *buf, size_t size)
+{
+	char c[INET6_ADDRSTRLEN], s[INET6_ADDRSTRLEN];
+	int v6 = k->family == 6;
+
+	mt_flow_key_addr_str(k, 0, c, sizeof(c));
+	mt_flow_key_addr_str(k, 1, s, sizeof(s));
+	snprintf(buf, size, v6 ? "[%s]:%u > [%s]:%u" : "%s:%u > %s:%u",
+		 c, k->cli_port, s, k->srv_port);
+	return buf;
+}
+
+struct mt_flow_table *
+mt_flow_table_create(const struct mt_flow_table_params *prm)
+{
+	struct rte_hash_parameters hp = {
+		.name = prm->name,
+		.entries = prm->max_flows,
+		.key_len = sizeof(struct mt_flow_key),
+		.hash_func = rte_hash_crc,
+		.hash_func_init_val = FLOW_HASH_SEED,
+		.socket_id = prm->socket_id,
+		/* Without extendable buckets a full bucket refuses a key before
+		 * the table is full; with them, max_flows is what we get. */
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
+	};
+	struct mt_flow_table *t;
+
+	if (prm->slot_size < sizeof(struct mt_flow_slot) || prm->max_flows == 0) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	t = rte_zmalloc_socket(prm->name, sizeof(*t), RTE_CACHE_LINE_SIZE, prm->socket_id);
+	if (t == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	t->slot_size = RTE_ALIGN_CEIL(prm->slot_size, RTE_CACHE_LINE_SIZE);
+	t->h = rte_hash_create(&hp);
+	if (t->h == NULL)
+		goto fail;
+	/* rte_hash positions run 0 .. entries + a few (it rounds up). */
+	t->n_slots = (uint32_t)rte_hash_max_key_id(t->h) + 1;
+	t->slots = rte_zmalloc_socket(prm->name, (size_t)t->n_slots * t->slot_size,
+				      RTE_CACHE_LINE_SIZE, prm->socket_id);
+	if (t->slots == NULL) {
+		rte_errno = ENOMEM;
+		goto fail;
+	}
+	return t;
+fail:
+	rte_hash_free(t->h);
+	rte_free(t);
+	return NULL;
+}
+
+void
+mt_flow_table_free(struct mt_flow_table *t)
+{
+	if (t == NULL)
+		return;
+	rte_hash_free(t->h);
+	rte_free(t->slots);
+	rte_free(t);
+}
+
+static inline struct mt_flow_slot *
+slot_at(struct mt_flow_table *t, uint32_t i)
+{
+	return (struct mt_flow_slot *)(t->slots + (size_t)i * t->slot_size);
+}
+
+struct mt_flow_slot *
+mt_flow_table_lookup(struct mt_flow_table *t, const struct mt_flow_key *k, uint32_t hash)
+{
+	int32_t pos = rte_hash_lookup_with_hash(t->h, k, hash);
+
+	return pos < 0 ? NULL : slot_at(t, (uint32_t)pos);
+}
+
+int
+mt_flow_table_add(struct mt_flow_table *t, const struct mt_flow_key *k, uint32_t hash,
+		  struct mt_flow_slot **slot)
+{
+	struct mt_flow_slot *s;
+	int32_t pos;
+
+	if (rte_hash_lookup_with_hash(t->h, k, hash) >= 0)
+		return -EEXIST;
+	pos = rte_hash_add_key_with_hash(t->h, k, hash);
+	if (pos < 0)
+		return pos == -ENOSPC ? -ENOSPC : pos;
+	MT_BUG_ON((uint32_t)pos >= t->n_slots);
+	s = slot_at(t, (uint32_t)pos);
+	memset(s, 0, t->slot_size);
+	s->key = *k;
+	s->hash = hash;
+	s->in_use = 1;
+	*slot = s;
+	return 0;
+}
+
+void
+mt_flow_table_del(struct mt_flow_table *t, struct mt_flow_slot *s)
+{
+	int32_t pos;
+
+	MT_BUG_ON(!s->in_use);
+	pos = rte_hash_del_key_with_hash(t->h, &s->key, s->hash);
+	MT_BUG_ON(pos < 0 || slot_at(t, (uint32_t)pos) != s);
+	s->in_use = 0;
+}
+
+uint32_t
+mt_flow_table_count(const struct mt_flow_table *t)
+{
+	int32_t n = rte_hash_count(t->h);
+
+	return n < 0 ? 0 : (uint32_t)n;
+}
+
+void
+mt_flow_table_sweep(struct mt_flow_table *t, uint32_t budget, uint64_t now,
+		    uint64_t timeout_tsc, mt_flow_visit_t expire, void *arg)
+{
+	struct mt_flow_slot *s;
+
+	budget = MT_MIN(budget, t->n_slots);
+	while (budget-- > 0) {
+		s = slot_at(t, t->hand);
+		if (++t->hand == t->n_slots)
+			t->hand = 0;
+		if (s->in_use && s->last_tsc + timeout_tsc <= now)
+			expire(s, arg);
+	}
+}
+
+void
+mt_flow_table_foreach(struct mt_flow_table *t, mt_flow_visit_t fn, void *arg)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->n_slots; i++)
+		if (slot_at(t, i)->in_use)
+			fn(slot_at(t, i), arg);
+}

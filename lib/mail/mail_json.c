@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The per-mail JSON record.  Field names follow Suricata EVE where one
+ * exists for the same thing (timestamp, src_ip, src_port, dest_ip,
+ * dest_port, proto, smtp.helo, smtp.mail_from, smtp.rcpt_to).
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+
+#include "mt_mail.h"
+#include "mt_smtp.h"
+
+struct jbuf {
+	char *p;
+	size_t size;
+	size_t len; /* what it would need */
+};
+
+static void
+jput(struct jbuf *b, const char *s, size_t n)
+{
+	if (b->len < b->size) {
+		size_t k = MT_MIN(n, b->size - b->len - 1);
+
+		memcpy(b->p + b->len, s, k);
+		b->p[b->len + k] = '\0';
+	}
+	b->len += n;
+}
+
+static void __attribute__((format(printf, 2, 3)))
+jprintf(struct jbuf *b, const char *fmt, ...)
+{
+	char tmp[128];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		jput(b, tmp, MT_MIN((size_t)n, sizeof(tmp) - 1));
+}
+
+/* Length of the valid UTF-8 sequence at s (max n), or 0 if invalid. */
+static size_t
+utf8_len(const uint8_t *s, size_t n)
+{
+	size_t need, i;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		need = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		need = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		need = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (n < need)
+		return 0;
+	for (i = 1; i < need; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((need == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (need == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return need;
+}
+
+/* A JSON string; invalid UTF-8 bytes become U+FFFD. */
+static void
+jstr(struct jbuf *b, const char *s, size_t n)
+{
+	const uint8_t *u = (const uint8_t *)s;
+	size_t i = 0, k;
+
+	jput(b, "\"", 1);
+	while (i < n) {
+		if (u[i] == '"' || u[i] == '\\') {
+			jput(b, "\\", 1);
+			jput(b, s + i, 1);
+			i++;
+		} else if (u[i] < 0x20 || u[i] == 0x7f) {
+			jprintf(b, "\\u%04x", u[i]);
+			i++;
+		} else if ((k = utf8_len(u + i, n - i)) != 0) {
+			jput(b, s + i, k);
+			i += k;
+		} else {
+			jput(b, "\\ufffd", 6);
+			i++;
+		}
+	}
+	jput(b, "\"", 1);
+}
+
+static void
+jmstr(struct jbuf *b, const struct mt_mail *m, const struct mt_mail_str *s)
+{
+	jstr(b, mt_mail_str(m, s), s->len);
+}
+
+static const struct {
+	uint32_t bit;
+	const char *name;
+} flag_names[] = {
+	{ MT_MAIL_F_INCOMPLETE, "incomplete" },
+	{ MT_MAIL_F_UNCONFIRMED, "unconfirmed" },
+	{ MT_MAIL_F_REJECTED, "rejected" },
+	{ MT_MAIL_F_TRUNCATED, "truncated" },
+	{ MT_MAIL_F_NOMEM, "nomem" },
+	{ MT_MAIL_F_GAP, "gap" },
+	{ MT_MAIL_F_ENVELOPE_TRUNC, "envelope_truncated" },
+	{ MT_MAIL_F_MIDSTREAM, "midstream" },
+	{ MT_MAIL_F_ABORTED, "aborted" },
+};
+
+size_t
+mt_mail_json(const struct mt_mail *m, const char *id, char *buf, size_t size)
+{
+	struct jbuf b = { .p = buf, .size = size, .len = 0 };
+	char addr[64], ts[40];
+	struct tm tm;
+	time_t sec = (time_t)(m->ts_ns / 1000000000u);
+	unsigned i, first;
+
+	if (size > 0)
+		buf[0] = '\0';
+	gmtime_r(&sec, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+
+	jput(&b, "{\"id\":", 6);
+	jstr(&b, id, strlen(id));
+	jprintf(&b, ",\"timestamp\":\"%s.%06" PRIu64 "+0000\"", ts,
+		(m->ts_ns / 1000u) % 1000000u);
+	mt_flow_key_addr_str(&m->key, 0, addr, sizeof(addr));
+	jprintf(&b, ",\"src_ip\":\"%s\",\"src_port\":%u", addr, m->key.cli_port);
+	mt_flow_key_addr_str(&m->key, 1, addr, sizeof(addr));
+	jprintf(&b, ",\"dest_ip\":\"%s\",\"dest_port\":%u,\"proto\":\"TCP\"", addr,
+		m->key.srv_port);
+
+	jput(&b, ",\"smtp\":{\"helo\":", 16);
+	jmstr(&b, m, &m->helo);
+	jput(&b, ",\"mail_from\":", 13);
+	jmstr(&b, m, &m->mail_from);
+	jput(&b, ",\"rcpt_to\":[", 12);
+	for (i = 0, first = 1; i < m->n_rcpt; i++) {
+		if (m->rcpt[i].code < 200 || m->rcpt[i].code >= 300)
+			continue;
+		if (!first)
+			jput(&b, ",", 1);
+		jmstr(&b, m, &m->rcpt[i].addr);
+		first = 0;
+	}
+	jput(&b, "],\"rcpt_rejected\":[", 19);
+	for (i = 0, first = 1; i < m->n_rcpt; i++) {
+		if (m->rcpt[i].code >= 200 && m->rcpt[i].code < 300)
+			continue;
+		jput(&b, first ? "{\"addr\":" : ",{\"addr\":", first ? 8 : 9);
+		jmstr(&b, m, &m->rcpt[i].addr);
+		jprintf(&b, ",\"code\":%u}", m->rcpt[i].code);
+		first = 0;
+	}
+	jprintf(&b, "],\"end\":\"%s\",\"reply_code\":%u}",
+		mt_smtp_end_str((enum mt_smtp_end)m->end), m->reply_code);
+
+	jprintf(&b, ",\"size\":%" PRIu64 ",\"seen_size\":%" PRIu64 ",\"gap_bytes\":%" PRIu64,
+		m->size, m->seen_size, m->gap_bytes);
+	jprintf(&b, ",\"complete\":%s,\"flags\":[",
+		(m->flags & (MT_MAIL_F_INCOMPLETE | MT_MAIL_F_TRUNCATED | MT_MAIL_F_NOMEM |
+			     MT_MAIL_F_GAP)) ? "false" : "true");
+	for (i = 0, first = 1; i < MT_ARRAY_SIZE(flag_names); i++) {
+		if (!(m->flags & flag_names[i].bit))
+			continue;
+		jprintf(&b, "%s\"%s\"", first ? "" : ",", flag_names[i].name);
+		first = 0;
+	}
+	jput(&b, "]}", 2);
+	return b.len;
+}

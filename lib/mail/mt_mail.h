@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * mt_mail.h - one rebuilt mail: envelope, flags, and the message bytes.
+ *
+ * A struct mt_mail is an element of an rte_mempool (no heap).  Envelope
+ * strings live in a fixed arena inside it.  The message bytes live in a
+ * chain of pktmbufs from a separate "chunk" pool: the worker appends, the
+ * writer walks the chain with writev and frees it.
+ *
+ * Ownership: a worker owns a mail from mt_mail_get() until it enqueues it
+ * to the writer ring; the writer then owns it and calls mt_mail_put().
+ *
+ * LIMITS
+ *	MT_MAIL_MAX_RCPT recipients and MT_MAIL_ARENA bytes of envelope
+ *	strings per mail; beyond them the envelope is flagged
+ *	MT_MAIL_F_ENVELOPE_TRUNC.  The message is cut at max_size octets
+ *	(MT_MAIL_F_TRUNCATED) or when the chunk pool is empty
+ *	(MT_MAIL_F_NOMEM); the octets seen are still counted in seen_size.
+ */
+#ifndef MT_MAIL_H
+#define MT_MAIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include "mt_flow.h"
+
+#define MT_MAIL_MAX_RCPT 128
+#define MT_MAIL_ARENA 4096
+
+/* flags */
+#define MT_MAIL_F_INCOMPLETE 0x0001     /* message cut short (close, TLS) */
+#define MT_MAIL_F_UNCONFIRMED 0x0002    /* no final reply seen */
+#define MT_MAIL_F_REJECTED 0x0004       /* the server rejected it */
+#define MT_MAIL_F_TRUNCATED 0x0008      /* over max_size */
+#define MT_MAIL_F_NOMEM 0x0010          /* chunk pool ran dry */
+#define MT_MAIL_F_GAP 0x0020            /* bytes the tap never saw */
+#define MT_MAIL_F_ENVELOPE_TRUNC 0x0040 /* envelope over the arena */
+#define MT_MAIL_F_MIDSTREAM 0x0080      /* connection picked up mid-stream */
+#define MT_MAIL_F_ABORTED 0x0100        /* RSET/QUIT/new MAIL before the end */
+
+struct mt_mail_str {
+	uint16_t off;
+	uint16_t len;
+};
+
+struct mt_mail_rcpt {
+	struct mt_mail_str addr;
+	uint16_t code; /* the server's reply, 0 if none seen */
+};
+
+struct mt_mail {
+	uint64_t seq;          /* per-worker sequence number */
+	uint64_t ts_ns;        /* wall clock at MAIL FROM */
+	struct mt_flow_key key;
+	uint32_t flags;
+	uint16_t worker;       /* worker index */
+	uint16_t reply_code;   /* the reply that ended the transaction */
+	uint8_t end;           /* enum mt_smtp_end */
+	uint64_t size;         /* message octets stored */
+	uint64_t seen_size;    /* message octets seen (>= size) */
+	uint64_t gap_bytes;
+	struct rte_mbuf *head; /* message chain (NULL: empty) */
+	struct rte_mbuf *tail;
+	struct mt_mail_str helo;
+	struct mt_mail_str mail_from;
+	uint16_t n_rcpt;
+	uint16_t arena_used;
+	struct mt_mail_rcpt rcpt[MT_MAIL_MAX_RCPT];
+	char arena[MT_MAIL_ARENA];
+};
+
+/* Create the pool of mail objects. NULL with rte_errno on failure. */
+struct rte_mempool *mt_mail_pool_create(const char *name, unsigned n, int socket_id);
+
+/* A zeroed mail from pool, or NULL if empty. */
+struct mt_mail *mt_mail_get(struct rte_mempool *pool);
+
+/* Free the message chain and return m to its pool. */
+void mt_mail_put(struct mt_mail *m);
+
+/* Copy a string into the arena; returns 0 or -ENOSPC (flag set). */
+int mt_mail_set_str(struct mt_mail *m, struct mt_mail_str *dst, const char *s, size_t len);
+int mt_mail_add_rcpt(struct mt_mail *m, const char *s, size_t len);
+
+static inline const char *
+mt_mail_str(const struct mt_mail *m, const struct mt_mail_str *s)
+{
+	return m->arena + s->off;
+}
+
+/*
+ * Append message octets, allocating chunks from chunk_pool as needed, up
+ * to max_size stored octets.  Never fails: what cannot be stored is
+ * counted in seen_size and flagged.
+ */
+void mt_mail_append(struct mt_mail *m, struct rte_mempool *chunk_pool, uint64_t max_size,
+		    const uint8_t *p, size_t n);
+
+/* The mail's id as text (24 hex digits: run id, worker, sequence). */
+void mt_mail_id(const struct mt_mail *m, uint32_t run_id, char *buf, size_t size);
+
+/*
+ * The metadata as one JSON object (no newline).  Returns the length it
+ * needs (like snprintf); buf holds a NUL-terminated prefix if too small.
+ */
+size_t mt_mail_json(const struct mt_mail *m, const char *id, char *buf, size_t size);
+
+#endif /* MT_MAIL_H */

@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Worker role: dequeue packets from the RX rings, find the connection,
+ * feed the session (TCP order, SMTP automaton, mail rebuild), and hand
+ * finished mails to the writer ring.
+ */
+#include <rte_cycles.h>
+#include <rte_prefetch.h>
+
+#include "mt_decode.h"
+#include "pipeline_priv.h"
+
+#define SWEEP_BUDGET 64
+
+static void
+key_from_meta(struct mt_flow_key *k, const struct mt_pkt_meta *meta, const uint8_t *d)
+{
+	const uint8_t *ip = d + meta->l3_off, *tcp = d + meta->l4_off;
+	const uint8_t *src, *dst;
+	size_t alen = meta->family == 6 ? 16 : 4;
+	uint16_t sport = (uint16_t)(tcp[0] << 8 | tcp[1]);
+	uint16_t dport = (uint16_t)(tcp[2] << 8 | tcp[3]);
+
+	src = meta->family == 6 ? ip + 8 : ip + 12;
+	dst = meta->family == 6 ? ip + 24 : ip + 16;
+	memset(k, 0, sizeof(*k));
+	k->family = meta->family;
+	if (meta->dir == MT_DIR_C2S) {
+		memcpy(k->srv, dst, alen);
+		memcpy(k->cli, src, alen);
+		k->srv_port = dport;
+		k->cli_port = sport;
+	} else {
+		memcpy(k->srv, src, alen);
+		memcpy(k->cli, dst, alen);
+		k->srv_port = sport;
+		k->cli_port = dport;
+	}
+}
+
+void
+pl_worker_emit(struct mt_session_env *env, struct mt_mail *m)
+{
+	struct pl_worker *w = env->emit_arg;
+	uint64_t size = m->size;
+
+	if (w->n_stash == 0 && rte_ring_sp_enqueue(w->out, m) == 0)
+		goto sent;
+	if (w->p->offline && w->n_stash < PL_STASH) {
+		/* Keep order: once stashing, everything goes to the stash. */
+		w->stash[w->n_stash++] = m;
+		goto sent;
+	}
+	MT_STAT_INC(env->st, mail_drop_ring_full);
+	mt_mail_put(m);
+	return;
+sent:
+	MT_STAT_INC(env->st, mail_to_writer);
+	MT_STAT_ADD(env->st, mail_bytes, size);
+}
+
+static void
+flush_stash(struct pl_worker *w)
+{
+	unsigned n;
+
+	if (w->n_stash == 0)
+		return;
+	n = rte_ring_sp_enqueue_burst(w->out, (void **)w->stash, w->n_stash, NULL);
+	if (n > 0 && n < w->n_stash)
+		memmove(w->stash, w->stash + n, (w->n_stash - n) * sizeof(w->stash[0]));
+	w->n_stash -= n;
+}
+
+static void
+end_flow(struct pl_worker *w, struct mt_flow_slot *slot)
+{
+	mt_session_close((struct mt_session *)slot);
+	mt_flow_table_del(w->flows, slot);
+}
+
+static void
+expire_flow(struct mt_flow_slot *slot, void *arg)
+{
+	struct pl_worker *w = arg;
+
+	MT_STAT_INC(w->env.st, wk_flows_timeout);
+	end_flow(w, slot);
+}
+
+static void
+drain_flow(struct mt_flow_slot *slot, void *arg)
+{
+	struct pl_worker *w = arg;
+
+	MT_STAT_INC(w->env.st, wk_flows_drained);
+	end_flow(w, slot);
+}
+
+static void
+worker_packet(struct pl_worker *w, struct mt_stats *st, struct rte_mbuf *m, uint64_t now)
+{
+	struct mt_pkt_meta *meta = pkt_meta(m);
+	struct mt_flow_slot *slot;
+	struct mt_flow_key key;
+	const uint8_t *payload;
+	int rc;
+
+	key_from_meta(&key, meta, rte_pktmbuf_mtod(m, const uint8_t *));
+	slot = mt_flow_table_lookup(w->flows, &key, meta->hash);
+	if (slot == NULL) {
+		/* A connection starts with a SYN, or is picked up mid-stream
+		 * on data; a bare ACK/FIN/RST (the tail of a closed one) is
+		 * not worth a slot. */
+		if (!(meta->tcp_flags & MT_TCP_SYN) &&
+		    (meta->payload_len == 0 || (meta->tcp_flags & MT_TCP_RST))) {
+			MT_STAT_INC(st, wk_no_flow);
+			return;
+		}
+		rc = mt_flow_table_add(w->flows, &key, meta->hash, &slot);
+		if (rc != 0) {
+			MT_STAT_INC(st, wk_drop_flow_full);
+			return;
+		}
+		mt_session_init((struct mt_session *)slot, &w->env);
+		MT_STAT_INC(st, wk_flows_new);
+	}
+	slot->last_tsc = now;
+	payload = meta->payload_len == 0 ? NULL :
+		rte_pktmbuf_read(m, meta->payload_off, meta->payload_len, w->scratch);
+	if (mt_session_input((struct mt_session *)slot, meta->dir, meta->seq, meta->tcp_flags,
+			     payload, meta->payload_len)) {
+		MT_STAT_INC(st, wk_flows_closed);
+		end_flow(w, slot);
+	}
+}
+
+static int
+upstream_done(const struct pl_worker *w)
+{
+	unsigned r;
+
+	for (r = 0; r < w->p->n_rx; r++)
+		if (!__atomic_load_n(&w->p->rx[r]->done, __ATOMIC_ACQUIRE))
+			return 0;
+	for (r = 0; r < w->p->n_rx; r++)
+		if (!rte_ring_empty(w->in[r]))
+			return 0;
+	return 1;
+}
+
+unsigned
+pl_worker_step(struct pl_worker *w)
+{
+	struct mt_pipeline *p = w->p;
+	struct mt_stats *st = mt_stats_self();
+	struct rte_mbuf *pkts[PL_BURST_MAX];
+	unsigned i, n = 0, r, tries;
+	uint64_t now;
+
+	if (w->done)
+		return 0;
+	w->env.st = st;
+	flush_stash(w);
+	if (w->n_stash > 0)
+		return 1;
+	/* Offline: do not take packets the writer could not take the mails of. */
+	if (p->offline && rte_ring_free_count(w->out) < p->conf.burst)
+		return 0;
+	for (tries = 0; tries < p->n_rx && n == 0; tries++) {
+		r = w->next_in;
+		w->next_in = (w->next_in + 1) % p->n_rx;
+		n = rte_ring_sc_dequeue_burst(w->in[r], (void **)pkts, p->conf.burst, NULL);
+	}
+	now = rte_get_tsc_cycles();
+	if (n > 0) {
+		MT_STAT_ADD(st, wk_packets, n);
+		for (i = 0; i < n; i++) {
+			if (i + 1 < n)
+				rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+			worker_packet(w, st, pkts[i], now);
+		}
+		rte_pktmbuf_free_bulk(pkts, n);
+	}
+	mt_flow_table_sweep(w->flows, SWEEP_BUDGET, now, p->timeout_tsc, expire_flow, w);
+	if (n == 0 && upstream_done(w)) {
+		mt_flow_table_foreach(w->flows, drain_flow, w);
+		flush_stash(w);
+		if (w->n_stash == 0)
+			__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
+		return 1;
+	}
+	return n;
+}

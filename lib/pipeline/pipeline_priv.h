@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Internal to lib/pipeline: the state every role step shares. */
+#ifndef PIPELINE_PRIV_H
+#define PIPELINE_PRIV_H
+
+#include <stdint.h>
+
+#include <rte_atomic.h>
+#include <rte_log.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_ring.h>
+
+#include "mt_common.h"
+#include "mt_conf.h"
+#include "mt_flow.h"
+#include "mt_session.h"
+#include "mt_spool.h"
+#include "mt_stats.h"
+
+extern int mt_logtype_pipeline;
+#define PL_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_##level, mt_logtype_pipeline, "mailtap.pipeline: " fmt "\n", ##__VA_ARGS__)
+
+#define PL_MAX_PORTS 32
+#define PL_MAX_RX 16
+#define PL_MAX_WORKERS 64
+#define PL_BURST_MAX 512
+#define PL_STASH 1024
+
+/* What RX learned about a packet, carried to the worker in the mbuf. */
+struct mt_pkt_meta {
+	uint32_t hash;
+	uint32_t seq;
+	uint16_t l3_off;
+	uint16_t l4_off;
+	uint16_t payload_off;
+	uint16_t payload_len;
+	uint8_t dir;
+	uint8_t tcp_flags;
+	uint8_t family;
+	uint8_t pad;
+};
+
+extern int mt_pkt_meta_offset;
+
+static inline struct mt_pkt_meta *
+pkt_meta(struct rte_mbuf *m)
+{
+	return RTE_MBUF_DYNFIELD(m, mt_pkt_meta_offset, struct mt_pkt_meta *);
+}
+
+struct pl_port {
+	uint16_t port_id;
+	uint8_t offline;        /* reads a capture file */
+	uint8_t done;           /* capture fully read (RX lcore only) */
+	uint64_t expected;      /* packets in the file */
+	uint64_t last_seen;     /* for the stall warning */
+	uint64_t stall_tsc;
+	char name[64];
+	char file[512];
+};
+
+struct pl_rx {
+	struct mt_pipeline *p;
+	unsigned idx;
+	unsigned lcore;
+	uint16_t ports[PL_MAX_PORTS]; /* indices into p->ports */
+	unsigned n_ports;
+	volatile uint32_t done;
+	/* packets that did not fit a worker ring (offline mode only) */
+	struct rte_mbuf *pend[PL_MAX_WORKERS][PL_BURST_MAX];
+	unsigned n_pend[PL_MAX_WORKERS];
+	/* this burst, sorted by worker */
+	struct rte_mbuf *bucket[PL_MAX_WORKERS][PL_BURST_MAX];
+	unsigned nb[PL_MAX_WORKERS];
+} __rte_cache_aligned;
+
+struct pl_worker {
+	struct mt_pipeline *p;
+	unsigned idx;
+	unsigned lcore;
+	struct rte_ring *in[PL_MAX_RX];   /* one per RX lcore */
+	struct rte_ring *out;             /* to the writer */
+	unsigned next_in;
+	struct mt_flow_table *flows;
+	struct mt_session_env env;
+	volatile uint32_t done;
+	unsigned n_stash;
+	struct mt_mail *stash[PL_STASH];  /* mails waiting for ring space (offline) */
+	uint8_t scratch[65536];           /* payload of chained mbufs */
+} __rte_cache_aligned;
+
+struct pl_writer {
+	struct mt_pipeline *p;
+	unsigned lcore;
+	volatile uint32_t done;
+	struct mt_spool *spool;
+	uint64_t last_err_tsc;
+} __rte_cache_aligned;
+
+struct mt_pipeline {
+	struct mt_conf conf;
+	uint8_t offline;
+	uint32_t run_id;
+	uint64_t timeout_tsc;
+	struct rte_mempool *pkt_pool;
+	struct rte_mempool *mail_pool;
+	struct rte_mempool *chunk_pool;
+	struct pl_port ports[PL_MAX_PORTS];
+	unsigned n_ports;
+	struct pl_rx *rx[PL_MAX_RX];
+	unsigned n_rx;
+	struct pl_worker *wk[PL_MAX_WORKERS];
+	unsigned n_wk;
+	struct pl_writer *wr;
+	uint8_t smtp_port[65536 / 8];     /* bitmap of server ports */
+};
+
+static inline int
+pl_is_smtp_port(const struct mt_pipeline *p, uint16_t port)
+{
+	return p->smtp_port[port >> 3] & (1u << (port & 7));
+}
+
+extern volatile int mt_pipeline_quit;
+
+/* role steps: return the amount of work done (0: idle) */
+unsigned pl_rx_step(struct pl_rx *rx);
+unsigned pl_worker_step(struct pl_worker *w);
+unsigned pl_writer_step(struct pl_writer *wr);
+void pl_worker_emit(struct mt_session_env *env, struct mt_mail *m);
+
+/* ports */
+int pl_ports_setup(struct mt_pipeline *p, struct mt_err *err);
+int pl_ports_start(struct mt_pipeline *p, struct mt_err *err);
+void pl_ports_close(struct mt_pipeline *p);
+/* Nonzero once an offline port has delivered its whole file. */
+int pl_port_eof(struct pl_port *pp);
+
+#endif /* PIPELINE_PRIV_H */

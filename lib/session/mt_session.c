@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <string.h>
+#include <time.h>
+
+#include "mt_common.h"
+#include "mt_decode.h"
+#include "mt_session.h"
+#include "mt_smtp.h"
+#include "mt_tcp.h"
+
+#define HELO_MAX 255
+
+struct mt_session {
+	struct mt_flow_slot slot; /* must be first */
+	struct mt_session_env *env;
+	struct mt_tcp_dir tcp[2];
+	struct mt_mail *mail;     /* transaction in progress, or NULL */
+	uint8_t closed;
+	uint8_t midstream;
+	uint8_t in_tx;            /* a transaction is open (mail may be NULL: nomem) */
+	uint8_t helo_len;
+	char helo[HELO_MAX];
+	/* the SMTP automaton (mt_smtp_size() bytes) follows */
+	uint64_t smtp[] __attribute__((aligned(8)));
+};
+
+static inline struct mt_smtp *
+smtp_of(struct mt_session *s)
+{
+	return (struct mt_smtp *)s->smtp;
+}
+
+size_t
+mt_session_size(void)
+{
+	return sizeof(struct mt_session) + mt_smtp_size();
+}
+
+static void
+on_helo(void *ctx, const char *name, size_t len)
+{
+	struct mt_session *s = ctx;
+
+	s->helo_len = (uint8_t)MT_MIN(len, HELO_MAX);
+	memcpy(s->helo, name, s->helo_len);
+}
+
+static void
+on_mail_begin(void *ctx, const char *from, size_t len)
+{
+	struct mt_session *s = ctx;
+	struct mt_session_env *env = s->env;
+	struct mt_mail *m;
+	struct timespec ts;
+
+	MT_BUG_ON(s->in_tx);
+	s->in_tx = 1;
+	MT_STAT_INC(env->st, mail_started);
+	m = mt_mail_get(env->mail_pool);
+	if (m == NULL) {
+		MT_STAT_INC(env->st, mail_nomem);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	m->ts_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	m->seq = env->mail_seq++;
+	m->worker = env->worker;
+	m->key = s->slot.key;
+	if (s->midstream)
+		m->flags |= MT_MAIL_F_MIDSTREAM;
+	mt_mail_set_str(m, &m->helo, s->helo, s->helo_len);
+	mt_mail_set_str(m, &m->mail_from, from, len);
+	s->mail = m;
+}
+
+static void
+on_rcpt(void *ctx, const char *to, size_t len)
+{
+	struct mt_session *s = ctx;
+
+	if (s->mail != NULL)
+		mt_mail_add_rcpt(s->mail, to, len);
+}
+
+static void
+on_rcpt_reply(void *ctx, unsigned idx, unsigned code)
+{
+	struct mt_session *s = ctx;
+
+	if (s->mail != NULL && idx < s->mail->n_rcpt)
+		s->mail->rcpt[idx].code = (uint16_t)code;
+}
+
+static void
+on_data(void *ctx, const uint8_t *p, size_t len)
+{
+	struct mt_session *s = ctx;
+
+	if (s->mail != NULL)
+		mt_mail_append(s->mail, s->env->chunk_pool, s->env->max_mail_size, p, len);
+}
+
+static void
+on_mail_end(void *ctx, enum mt_smtp_end how, unsigned code)
+{
+	struct mt_session *s = ctx;
+	struct mt_session_env *env = s->env;
+	struct mt_mail *m = s->mail;
+	int keep = 0;
+
+	MT_BUG_ON(!s->in_tx);
+	s->in_tx = 0;
+	s->mail = NULL;
+	switch (how) {
+	case MT_SMTP_END_ACCEPTED:
+		MT_STAT_INC(env->st, mail_accepted);
+		keep = 1;
+		break;
+	case MT_SMTP_END_REJECTED:
+		MT_STAT_INC(env->st, mail_rejected);
+		keep = env->keep_rejected;
+		break;
+	case MT_SMTP_END_ABORTED:
+		MT_STAT_INC(env->st, mail_aborted);
+		break;
+	case MT_SMTP_END_UNCONFIRMED:
+		MT_STAT_INC(env->st, mail_unconfirmed);
+		keep = env->keep_incomplete;
+		break;
+	case MT_SMTP_END_INCOMPLETE:
+		MT_STAT_INC(env->st, mail_incomplete);
+		keep = env->keep_incomplete;
+		break;
+	}
+	if (m == NULL)
+		return; /* counted in mail_nomem */
+	m->end = (uint8_t)how;
+	m->reply_code = (uint16_t)code;
+	if (how == MT_SMTP_END_REJECTED)
+		m->flags |= MT_MAIL_F_REJECTED;
+	else if (how == MT_SMTP_END_ABORTED)
+		m->flags |= MT_MAIL_F_ABORTED;
+	else if (how == MT_SMTP_END_UNCONFIRMED)
+		m->flags |= MT_MAIL_F_UNCONFIRMED;
+	else if (how == MT_SMTP_END_INCOMPLETE)
+		m->flags |= MT_MAIL_F_INCOMPLETE;
+	if (m->flags & MT_MAIL_F_TRUNCATED)
+		MT_STAT_INC(env->st, mail_truncated);
+	if (m->flags & MT_MAIL_F_NOMEM)
+		MT_STAT_INC(env->st, mail_chunk_nomem);
+	if (!keep) {
+		MT_STAT_INC(env->st, mail_discarded);
+		mt_mail_put(m);
+		return;
+	}
+	env->emit(env, m);
+}
+
+static void
+on_event(void *ctx, enum mt_smtp_event ev)
+{
+	struct mt_session *s = ctx;
+	struct mt_stats *st = s->env->st;
+
+	switch (ev) {
+	case MT_SMTP_EV_LINE_TOO_LONG:
+		MT_STAT_INC(st, smtp_line_too_long);
+		break;
+	case MT_SMTP_EV_QUEUE_OVERFLOW:
+		MT_STAT_INC(st, smtp_queue_overflow);
+		break;
+	case MT_SMTP_EV_UNKNOWN_COMMAND:
+		MT_STAT_INC(st, smtp_unknown_command);
+		break;
+	case MT_SMTP_EV_OUT_OF_SEQUENCE:
+		MT_STAT_INC(st, smtp_out_of_sequence);
+		break;
+	case MT_SMTP_EV_UNSOLICITED_REPLY:
+		MT_STAT_INC(st, smtp_unsolicited_reply);
+		break;
+	case MT_SMTP_EV_BAD_REPLY:
+		MT_STAT_INC(st, smtp_bad_reply);
+		break;
+	case MT_SMTP_EV_STARTTLS:
+		MT_STAT_INC(st, smtp_starttls);
+		break;
+	default:
+		break;
+	}
+}
+
+static const struct mt_smtp_ops session_smtp_ops = {
+	.helo = on_helo,
+	.mail_begin = on_mail_begin,
+	.rcpt = on_rcpt,
+	.rcpt_reply = on_rcpt_reply,
+	.data = on_data,
+	.mail_end = on_mail_end,
+	.event = on_event,
+};
+
+void
+mt_session_init(struct mt_session *s, struct mt_session_env *env)
+{
+	s->env = env;
+	memset(s->tcp, 0, sizeof(s->tcp));
+	s->mail = NULL;
+	s->closed = s->midstream = s->in_tx = 0;
+	s->helo_len = 0;
+	mt_smtp_init(smtp_of(s), &session_smtp_ops, s);
+}
+
+int
+mt_session_input(struct mt_session *s, int dir, uint32_t seq, uint8_t flags,
+		 const uint8_t *payload, uint32_t len)
+{
+	struct mt_session_env *env = s->env;
+	struct mt_tcp_verdict v;
+
+	if (s->closed)
+		return 1;
+	mt_tcp_dir_segment(&s->tcp[dir], seq, flags, len, &v);
+	if (v.midstream && !s->tcp[dir ^ 1].synced && !s->midstream) {
+		s->midstream = 1;
+		MT_STAT_INC(env->st, wk_flows_midstream);
+	}
+	if (v.gap) {
+		MT_STAT_INC(env->st, wk_gaps);
+		MT_STAT_ADD(env->st, wk_gap_bytes, v.gap);
+		if (s->mail != NULL) {
+			s->mail->flags |= MT_MAIL_F_GAP;
+			s->mail->gap_bytes += v.gap;
+		}
+	}
+	MT_STAT_ADD(env->st, wk_retrans_bytes, v.skip);
+	if (v.deliver > 0 && !mt_smtp_is_tls(smtp_of(s))) {
+		MT_STAT_ADD(env->st, wk_payload_bytes, v.deliver);
+		mt_smtp_feed(smtp_of(s), (enum mt_dir)dir, payload + v.skip, v.deliver);
+	}
+	if ((s->tcp[0].fin_seen && s->tcp[1].fin_seen) || (flags & MT_TCP_RST))
+		return 1;
+	return 0;
+}
+
+void
+mt_session_close(struct mt_session *s)
+{
+	if (s->closed)
+		return;
+	s->closed = 1;
+	mt_smtp_close(smtp_of(s));
+	MT_BUG_ON(s->in_tx || s->mail != NULL);
+}

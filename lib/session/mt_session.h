@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * mt_session.h - one observed SMTP connection: the two TCP directions,
+ * the SMTP automaton, and the mail being rebuilt.  This is the only module
+ * that combines the protocol modules, so a whole dialogue can be tested
+ * without lcores or rings.
+ *
+ * A session lives in a flow-table slot (mt_session_size() bytes, the
+ * struct mt_flow_slot header first).  Finished mails leave through
+ * env->emit(), which takes ownership; the session never blocks.
+ */
+#ifndef MT_SESSION_H
+#define MT_SESSION_H
+
+#include <stdint.h>
+
+#include <rte_mempool.h>
+
+#include "mt_flow.h"
+#include "mt_mail.h"
+#include "mt_stats.h"
+
+struct mt_session_env;
+
+typedef void (*mt_session_emit_t)(struct mt_session_env *env, struct mt_mail *m);
+
+/* Per-worker context shared by all its sessions. */
+struct mt_session_env {
+	struct rte_mempool *mail_pool;
+	struct rte_mempool *chunk_pool;
+	uint64_t max_mail_size;
+	uint8_t keep_rejected;
+	uint8_t keep_incomplete;
+	uint16_t worker;
+	uint64_t mail_seq;   /* next mail sequence number */
+	struct mt_stats *st;
+	mt_session_emit_t emit;
+	void *emit_arg;
+};
+
+struct mt_session;
+
+/* Bytes of slot a session needs. */
+size_t mt_session_size(void);
+
+/* Initialise a session in a fresh slot (key and hash already set). */
+void mt_session_init(struct mt_session *s, struct mt_session_env *env);
+
+/*
+ * One TCP segment of direction dir: sequence number, flags, and its
+ * payload (contiguous).  Returns 1 when the connection is over (both FINs
+ * or a RST): the caller then calls mt_session_close() and frees the slot.
+ */
+int mt_session_input(struct mt_session *s, int dir, uint32_t seq, uint8_t tcp_flags,
+		     const uint8_t *payload, uint32_t len);
+
+/* End the session: a transaction in progress is finished as unconfirmed
+ * or incomplete and emitted per policy.  Idempotent. */
+void mt_session_close(struct mt_session *s);
+
+static inline struct mt_flow_slot *
+mt_session_slot(struct mt_session *s)
+{
+	return (struct mt_flow_slot *)s;
+}
+
+#endif /* MT_SESSION_H */

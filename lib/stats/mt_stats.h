@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * mt_stats.h - per-lcore counters.
+ *
+ * Each lcore owns one cache-aligned block and is its only writer (plain
+ * increments, no atomics, no sharing); readers (the exit summary, the
+ * telemetry socket) sum the blocks and accept a slightly stale view.
+ *
+ * Every place a packet or a mail can be lost has a counter here.  The
+ * identities that hold once the pipeline has drained:
+ *
+ *	rx_packets    = rx_dispatched + rx_drop_*            (RX lcores)
+ *	rx_dispatched = wk_packets                           (rings lose nothing)
+ *	mail_started  = mail_accepted + mail_rejected + mail_aborted
+ *	              + mail_unconfirmed + mail_incomplete
+ *	mail_started  = mail_to_writer + mail_discarded + mail_drop_ring_full
+ *	              + mail_nomem
+ *	mail_to_writer = wr_mails + wr_errors
+ */
+#ifndef MT_STATS_H
+#define MT_STATS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <rte_common.h>
+#include <rte_lcore.h>
+
+/* X(name, help) */
+#define MT_STATS_FIELDS(X)                                                        \
+	X(rx_packets, "packets received from the ports")                          \
+	X(rx_bytes, "bytes received from the ports")                              \
+	X(rx_bursts, "non-empty receive bursts")                                  \
+	X(rx_empty_polls, "receive polls that returned nothing")                  \
+	X(rx_dispatched, "packets enqueued to a worker ring")                     \
+	X(rx_drop_not_ip, "dropped: not IPv4/IPv6")                               \
+	X(rx_drop_not_tcp, "dropped: IP but not TCP")                             \
+	X(rx_drop_fragment, "dropped: IP fragment (not reassembled)")             \
+	X(rx_drop_malformed, "dropped: truncated or bad headers")                 \
+	X(rx_drop_not_smtp, "dropped: TCP but no SMTP server port")               \
+	X(rx_drop_ring_full, "dropped: worker ring full (live mode)")             \
+	X(rx_ring_waits, "RX paused on a full worker ring (offline mode)")        \
+	X(wk_packets, "packets dequeued by workers")                              \
+	X(wk_payload_bytes, "TCP payload bytes handed to the SMTP parser")        \
+	X(wk_drop_flow_full, "dropped: flow table full")                          \
+	X(wk_no_flow, "control segments (no payload) of unknown connections")  \
+	X(wk_flows_new, "connections created")                                    \
+	X(wk_flows_closed, "connections closed by FIN/RST")                       \
+	X(wk_flows_timeout, "connections expired idle")                           \
+	X(wk_flows_drained, "connections closed at shutdown/end of capture")      \
+	X(wk_flows_midstream, "connections first seen without a SYN")             \
+	X(wk_retrans_bytes, "payload bytes seen twice (retransmissions)")         \
+	X(wk_gaps, "sequence gaps (data the tap never saw)")                      \
+	X(wk_gap_bytes, "bytes missing in gaps")                                  \
+	X(smtp_line_too_long, "SMTP command lines over the limit")                \
+	X(smtp_queue_overflow, "pipelined commands beyond the queue depth")       \
+	X(smtp_unknown_command, "unknown SMTP commands")                          \
+	X(smtp_out_of_sequence, "commands out of the SMTP sequence")              \
+	X(smtp_unsolicited_reply, "replies with no command waiting")              \
+	X(smtp_bad_reply, "malformed reply lines")                                \
+	X(smtp_starttls, "sessions that went TLS")                                \
+	X(mail_started, "transactions started (MAIL FROM)")                       \
+	X(mail_accepted, "mails the server accepted")                             \
+	X(mail_rejected, "transactions the server rejected")                      \
+	X(mail_aborted, "transactions abandoned before the message ended")        \
+	X(mail_unconfirmed, "complete messages with no final reply seen")         \
+	X(mail_incomplete, "messages cut short (close, gap, TLS)")                \
+	X(mail_truncated, "messages over max_mail_size (kept truncated)")         \
+	X(mail_chunk_nomem, "messages cut short: chunk pool empty")               \
+	X(mail_nomem, "transactions not recorded: mail pool empty")               \
+	X(mail_discarded, "transactions not spooled by policy")                   \
+	X(mail_drop_ring_full, "mails dropped: writer ring full (live mode)")     \
+	X(mail_to_writer, "mails handed to the writer")                           \
+	X(mail_bytes, "message bytes handed to the writer")                       \
+	X(wr_mails, "mails written to the spool")                                 \
+	X(wr_bytes, "message bytes written to the spool")                         \
+	X(wr_errors, "mails lost to spool write errors")
+
+enum mt_stat {
+#define MT_STAT_ENUM(n, h) MT_STAT_##n,
+	MT_STATS_FIELDS(MT_STAT_ENUM)
+#undef MT_STAT_ENUM
+	MT_STAT__COUNT
+};
+
+struct mt_stats {
+	uint64_t v[MT_STAT__COUNT];
+} __rte_cache_aligned;
+
+/* One block per lcore id (zeroed at load). */
+extern struct mt_stats mt_stats_lcore[RTE_MAX_LCORE];
+
+#define MT_STAT_ADD(st, name, n) ((st)->v[MT_STAT_##name] += (n))
+#define MT_STAT_INC(st, name) ((st)->v[MT_STAT_##name]++)
+
+/* This lcore's block. */
+static inline struct mt_stats *
+mt_stats_self(void)
+{
+	unsigned id = rte_lcore_id();
+
+	return &mt_stats_lcore[id < RTE_MAX_LCORE ? id : 0];
+}
+
+const char *mt_stats_name(enum mt_stat s);
+const char *mt_stats_help(enum mt_stat s);
+
+/* Sum of all lcores into out. */
+void mt_stats_sum(struct mt_stats *out);
+
+/*
+ * Check the identities above on a drained pipeline.  Returns 0, or the
+ * number of identities that fail, each described in buf (one line each).
+ */
+int mt_stats_check(const struct mt_stats *tot, char *buf, size_t size);
+
+/* Register /mailtap/stats and /mailtap/lcores on the telemetry socket. */
+int mt_stats_telemetry_register(void);
+
+#endif /* MT_STATS_H */

@@ -1,0 +1,329 @@
+#!/usr/bin/env python3
+"""Validate an mtgen ground-truth directory (and optionally its pcap).
+
+usage: check_truth.py DIR [--pcap FILE] [-q]
+
+DIR checks: truth.jsonl is well formed, "n" runs 0,1,2,..., every record's
+.eml exists with exactly "size" bytes, CRLF-only line ends, lines <= 998
+bytes, ends with CRLF; the number of mNNNNNN.eml files equals the number of
+records; summary.json totals agree; each session has one (client, port).
+
+--pcap FILE additionally re-derives every mail from the capture on its own
+(Ethernet/802.1Q/IPv4/IPv6/TCP parser, IP and TCP checksums, in-order
+sequence numbers, commands paired with replies, DATA un-dot-stuffed) and
+checks that it equals the truth: same mails, same bytes, same envelope.
+
+Exit status 0 if everything holds, 1 otherwise (problems on stderr).
+"""
+
+import argparse
+import array
+import json
+import os
+import re
+import struct
+import sys
+
+REQUIRED = ("n", "session", "client", "client_port", "server",
+            "server_port", "helo", "mail_from", "rcpt_to", "rcpt_rejected",
+            "outcome", "size", "file")
+
+errors = []
+
+
+def err(msg):
+    errors.append(msg)
+    if len(errors) <= 20:
+        print("check_truth: " + msg, file=sys.stderr)
+
+
+def check_eml(path, size, name):
+    try:
+        data = open(path, "rb").read()
+    except OSError as e:
+        err("%s: %s" % (name, e))
+        return None
+    if len(data) != size:
+        err("%s: size %d, truth says %d" % (name, len(data), size))
+    if not data.endswith(b"\r\n"):
+        err("%s: does not end with CRLF" % name)
+    if data.count(b"\n") != data.count(b"\r\n") or \
+            data.count(b"\r") != data.count(b"\r\n"):
+        err("%s: bare CR or LF" % name)
+    if any(len(l) > 998 for l in data.split(b"\r\n")):
+        err("%s: line longer than 998 bytes" % name)
+    if b"\r\n\r\n" not in data:
+        err("%s: no header/body separator" % name)
+    return data
+
+
+def check_dir(d):
+    recs = []
+    with open(os.path.join(d, "truth.jsonl"), "rb") as f:
+        for i, line in enumerate(f):
+            try:
+                r = json.loads(line)
+            except ValueError as e:
+                err("truth.jsonl:%d: bad JSON: %s" % (i + 1, e))
+                continue
+            miss = [k for k in REQUIRED if k not in r]
+            if miss:
+                err("truth.jsonl:%d: missing %s" % (i + 1, ", ".join(miss)))
+                continue
+            recs.append(r)
+    total = 0
+    tuples = {}
+    last_ts = None
+    for i, r in enumerate(recs):
+        if r["n"] != i:
+            err("record %d has n=%r" % (i, r["n"]))
+        if r["file"] != "m%06d.eml" % r["n"]:
+            err("record %d: file %r" % (i, r["file"]))
+        if r["outcome"] != "accepted":
+            err("record %d: outcome %r" % (i, r["outcome"]))
+        if not r["rcpt_to"]:
+            err("record %d: no accepted recipient" % i)
+        if r["server_port"] != 25:
+            err("record %d: server_port %r" % (i, r["server_port"]))
+        ts = r.get("ts")
+        if ts is not None and last_ts is not None and ts < last_ts:
+            err("record %d: ts goes backwards" % i)
+        last_ts = ts
+        key = (r["client"], r["client_port"], r["server"])
+        if tuples.setdefault(r["session"], key) != key:
+            err("session %d uses two tuples" % r["session"])
+        check_eml(os.path.join(d, r["file"]), r["size"], r["file"])
+        total += r["size"]
+    if len(set(tuples.values())) != len(tuples):
+        err("two sessions share a (client, port, server) tuple")
+    emls = [f for f in os.listdir(d) if re.fullmatch(r"m\d{6,}\.eml", f)]
+    if len(emls) != len(recs):
+        err("%d .eml files but %d truth records" % (len(emls), len(recs)))
+    rej = []
+    rp = os.path.join(d, "rejected.jsonl")
+    if os.path.exists(rp):
+        with open(rp, "rb") as f:
+            rej = [json.loads(l) for l in f]
+        for r in rej:
+            if r.get("rcpt_to") or r.get("outcome") != "no_valid_rcpt":
+                err("rejected.jsonl: bad record %r" % r)
+    sp = os.path.join(d, "summary.json")
+    if os.path.exists(sp):
+        s = json.load(open(sp))
+        if s.get("mails") != len(recs):
+            err("summary mails %r != %d" % (s.get("mails"), len(recs)))
+        if s.get("mail_bytes") != total:
+            err("summary mail_bytes %r != %d" % (s.get("mail_bytes"), total))
+        if "rejected_transactions" in s and \
+                s["rejected_transactions"] != len(rej):
+            err("summary rejected %r != %d" %
+                (s["rejected_transactions"], len(rej)))
+    else:
+        err("summary.json missing")
+    return recs, rej
+
+
+# ---------------------------------------------------------------- pcap ---
+
+def csum_ok(data):
+    if len(data) & 1:
+        data += b"\0"
+    s = sum(array.array("H", data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return s == 0xFFFF
+
+
+def ntop(b):
+    import ipaddress
+    return str(ipaddress.ip_address(b))
+
+
+def read_pcap(path):
+    """Yield (ts_us, src, sport, dst, dport, seq, ack, flags, payload)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    magic, = struct.unpack_from("<I", data, 0)
+    if magic != 0xA1B2C3D4:
+        raise SystemExit("check_truth: %s: not a LE microsecond pcap" % path)
+    linktype, = struct.unpack_from("<I", data, 20)
+    if linktype != 1:
+        raise SystemExit("check_truth: %s: linktype %d" % (path, linktype))
+    off, n, last = 24, 0, -1
+    while off < len(data):
+        sec, usec, cl, ol = struct.unpack_from("<IIII", data, off)
+        pkt = data[off + 16:off + 16 + cl]
+        off += 16 + cl
+        n += 1
+        ts = sec * 1000000 + usec
+        if ts <= last:
+            err("frame %d: time stamp not increasing" % n)
+        last = ts
+        if cl != ol:
+            err("frame %d: truncated" % n)
+        et, = struct.unpack_from("!H", pkt, 12)
+        p = 14
+        if et == 0x8100:
+            et, = struct.unpack_from("!H", pkt, 16)
+            p = 18
+        if et == 0x0800:
+            ihl = (pkt[p] & 15) * 4
+            tot, = struct.unpack_from("!H", pkt, p + 2)
+            if not csum_ok(pkt[p:p + ihl]):
+                err("frame %d: bad IPv4 checksum" % n)
+            if pkt[p + 9] != 6:
+                err("frame %d: not TCP" % n)
+                continue
+            src, dst = pkt[p + 12:p + 16], pkt[p + 16:p + 20]
+            tcp = pkt[p + ihl:p + tot]
+            pseudo = src + dst + struct.pack("!HH", 6, len(tcp))
+        elif et == 0x86DD:
+            plen, nh = struct.unpack_from("!HB", pkt, p + 4)
+            if nh != 6:
+                err("frame %d: not TCP" % n)
+                continue
+            src, dst = pkt[p + 8:p + 24], pkt[p + 24:p + 40]
+            tcp = pkt[p + 40:p + 40 + plen]
+            pseudo = src + dst + struct.pack("!II", len(tcp), 6)
+        else:
+            err("frame %d: ethertype %#x" % (n, et))
+            continue
+        if not csum_ok(pseudo + tcp):
+            err("frame %d: bad TCP checksum" % n)
+        sport, dport, seq, ack, doff, flags = \
+            struct.unpack_from("!HHIIBB", tcp, 0)
+        yield (ts, ntop(src), sport, ntop(dst), dport, seq, ack, flags,
+               tcp[(doff >> 4) * 4:])
+
+
+def parse_replies(b):
+    """Split a server stream into replies (code, text), multi-line joined."""
+    out, cur = [], []
+    for line in b.split(b"\r\n")[:-1]:
+        cur.append(line)
+        if len(line) < 4 or line[3:4] != b"-":
+            out.append((int(line[:3]), b"\r\n".join(cur)))
+            cur = []
+    return out
+
+
+def replay(c2s, s2c):
+    """Pair commands with replies; return the list of mails, each a dict."""
+    reps = parse_replies(s2c)
+    ri = 1                      # reply 0 is the greeting
+    pos, mails = 0, []
+    mail_from, rcpts, rej = None, [], []
+
+    def reply():
+        nonlocal ri
+        if ri >= len(reps):
+            raise ValueError("command without reply")
+        ri += 1
+        return reps[ri - 1][0]
+
+    while pos < len(c2s):
+        eol = c2s.index(b"\r\n", pos)
+        cmd = c2s[pos:eol].decode("ascii")
+        pos = eol + 2
+        verb = cmd[:4].upper()
+        code = reply()
+        if verb == "MAIL":
+            mail_from = re.match(r"MAIL FROM:<([^>]*)>", cmd).group(1)
+            rcpts, rej = [], []
+        elif verb == "RCPT":
+            a = re.match(r"RCPT TO:<([^>]*)>", cmd).group(1)
+            (rcpts if code == 250 else rej).append(a)
+        elif verb == "DATA" and code == 354:
+            end = c2s.find(b"\r\n.\r\n", pos - 2)
+            if end < 0:
+                raise ValueError("unterminated DATA")
+            body = c2s[pos:end + 2]
+            pos = end + 5
+            body = b"\r\n".join(l[1:] if l.startswith(b".") else l
+                                for l in body.split(b"\r\n"))
+            if reply() == 250:
+                mails.append({"mail_from": mail_from, "rcpt_to": rcpts,
+                              "rcpt_rejected": rej, "data": body})
+    return mails
+
+
+def check_pcap(path, d, recs):
+    conns = {}
+    for ts, src, sp, dst, dp, seq, ack, flags, pl in read_pcap(path):
+        c2s = dp == 25
+        key = (src, sp, dst) if c2s else (dst, dp, src)
+        c = conns.get(key)
+        if flags & 0x02:                                  # SYN
+            if c2s:
+                if c is not None:
+                    err("%s: second SYN (tuple reused)" % (key,))
+                c = conns[key] = {"nxt": [seq + 1, None],
+                                  "buf": [bytearray(), bytearray()]}
+            else:
+                c["nxt"][1] = seq + 1
+            continue
+        if c is None:
+            err("%s: packet before SYN" % (key,))
+            continue
+        i = 0 if c2s else 1
+        if seq != c["nxt"][i]:
+            err("%s: seq %d, expected %d" % (key, seq, c["nxt"][i]))
+        if (flags & 0x10) and ack != c["nxt"][1 - i]:
+            err("%s: ack %d, expected %d" % (key, ack, c["nxt"][1 - i]))
+        c["buf"][i] += pl
+        c["nxt"][i] = (seq + len(pl) + (flags & 1)) & 0xFFFFFFFF
+    bysess = {}
+    for r in recs:
+        bysess.setdefault((r["client"], r["client_port"], r["server"]),
+                          []).append(r)
+    nmail = 0
+    for key, c in conns.items():
+        try:
+            mails = replay(bytes(c["buf"][0]), bytes(c["buf"][1]))
+        except (ValueError, AttributeError) as e:
+            err("%s: cannot replay SMTP: %s" % (key, e))
+            continue
+        want = sorted(bysess.pop(key, []),
+                      key=lambda r: r.get("mail_in_session", r["n"]))
+        if len(mails) != len(want):
+            err("%s: %d mails on the wire, %d in truth" %
+                (key, len(mails), len(want)))
+        for m, r in zip(mails, want):
+            nmail += 1
+            data = open(os.path.join(d, r["file"]), "rb").read()
+            if m["data"] != data:
+                err("%s: wire bytes differ from truth" % r["file"])
+            for k in ("mail_from", "rcpt_to", "rcpt_rejected"):
+                if m[k] != r[k]:
+                    err("%s: %s %r on wire, %r in truth" %
+                        (r["file"], k, m[k], r[k]))
+    for key in bysess:
+        err("%s: in truth but not in the capture" % (key,))
+    return len(conns), nmail
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("dir")
+    ap.add_argument("--pcap")
+    ap.add_argument("-q", "--quiet", action="store_true")
+    a = ap.parse_args()
+    try:
+        recs, rej = check_dir(a.dir)
+        msg = "%d mails, %d rejected transactions" % (len(recs), len(rej))
+        if a.pcap:
+            nconn, nmail = check_pcap(a.pcap, a.dir, recs)
+            msg += "; pcap: %d connections, %d mails matched" % (nconn, nmail)
+    except OSError as e:
+        err(str(e))
+    if errors:
+        print("check_truth: FAILED, %d problem(s)" % len(errors),
+              file=sys.stderr)
+        return 1
+    if not a.quiet:
+        print("check_truth: OK: " + msg)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

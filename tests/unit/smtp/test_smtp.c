@@ -1,0 +1,1229 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * test_smtp.c - the SMTP automaton, one dialogue per test.
+ *
+ * Every callback is recorded as one text line in rec.log (the message of a
+ * transaction is printed, escaped, on its "end" line), so a test compares
+ * one string and a failure prints the whole recorded session.  rec.bad
+ * counts callbacks outside a transaction and nested transactions.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "mt_smtp.h"
+
+struct rec {
+	char log[16384];
+	size_t len;
+	uint8_t body[8192];
+	size_t body_len;
+	int open;
+	int bad;
+};
+
+static uint64_t slot[8192 / sizeof(uint64_t)];
+
+static void
+logf_(struct rec *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+logf_(struct rec *r, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(r->log + r->len, sizeof(r->log) - r->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		r->len = MT_MIN(r->len + (size_t)n, sizeof(r->log) - 1);
+}
+
+static void
+log_bytes(struct rec *r, const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] == '\r')
+			logf_(r, "\\r");
+		else if (p[i] == '\n')
+			logf_(r, "\\n");
+		else if (p[i] < 0x20 || p[i] >= 0x7f)
+			logf_(r, "\\x%02x", p[i]);
+		else
+			logf_(r, "%c", p[i]);
+	}
+}
+
+static void
+on_helo(void *ctx, const char *name, size_t len)
+{
+	logf_(ctx, "helo %.*s\n", (int)len, name);
+}
+
+static void
+on_begin(void *ctx, const char *from, size_t len)
+{
+	struct rec *r = ctx;
+
+	if (r->open)
+		r->bad++;
+	r->open = 1;
+	r->body_len = 0;
+	logf_(r, "begin %.*s\n", (int)len, from);
+}
+
+static void
+on_rcpt(void *ctx, const char *to, size_t len)
+{
+	struct rec *r = ctx;
+
+	if (!r->open)
+		r->bad++;
+	logf_(r, "rcpt %.*s\n", (int)len, to);
+}
+
+static void
+on_rcpt_reply(void *ctx, unsigned idx, unsigned code)
+{
+	struct rec *r = ctx;
+
+	if (!r->open)
+		r->bad++;
+	logf_(r, "rcpt_reply %u %u\n", idx, code);
+}
+
+static void
+on_data(void *ctx, const uint8_t *p, size_t len)
+{
+	struct rec *r = ctx;
+
+	if (!r->open || len == 0)
+		r->bad++;
+	len = MT_MIN(len, sizeof(r->body) - r->body_len);
+	memcpy(r->body + r->body_len, p, len);
+	r->body_len += len;
+}
+
+static void
+on_end(void *ctx, enum mt_smtp_end how, unsigned code)
+{
+	struct rec *r = ctx;
+
+	if (!r->open)
+		r->bad++;
+	r->open = 0;
+	logf_(r, "end %s %u [", mt_smtp_end_str(how), code);
+	log_bytes(r, r->body, r->body_len);
+	logf_(r, "]\n");
+	r->body_len = 0;
+}
+
+static void
+on_event(void *ctx, enum mt_smtp_event ev)
+{
+	logf_(ctx, "event %s\n", mt_smtp_event_str(ev));
+}
+
+static const struct mt_smtp_ops rec_ops = {
+	.helo = on_helo,
+	.mail_begin = on_begin,
+	.rcpt = on_rcpt,
+	.rcpt_reply = on_rcpt_reply,
+	.data = on_data,
+	.mail_end = on_end,
+	.event = on_event,
+};
+
+static struct mt_smtp *
+start(struct rec *r)
+{
+	struct mt_smtp *s = (struct mt_smtp *)slot;
+
+	assert_true(mt_smtp_size() <= sizeof(slot));
+	memset(r, 0, sizeof(*r));
+	mt_smtp_init(s, &rec_ops, r);
+	return s;
+}
+
+static void
+C(struct mt_smtp *s, const char *t)
+{
+	mt_smtp_feed(s, MT_DIR_C2S, (const uint8_t *)t, strlen(t));
+}
+
+static void
+S(struct mt_smtp *s, const char *t)
+{
+	mt_smtp_feed(s, MT_DIR_S2C, (const uint8_t *)t, strlen(t));
+}
+
+#define EXPECT_LOG(r, want)                                                  \
+	do {                                                                 \
+		if (strcmp((r)->log, (want)) != 0 || (r)->bad != 0) {        \
+			print_message("recorded (bad=%d):\n%s\nexpected:\n%s\n", \
+				      (r)->bad, (r)->log, (want));           \
+			fail();                                              \
+		}                                                            \
+	} while (0)
+
+/* The dialogue every "mail accepted" test starts with. */
+static void
+hello(struct mt_smtp *s)
+{
+	S(s, "220 mx.example.com ESMTP\r\n");
+	C(s, "EHLO client.example.org\r\n");
+	S(s, "250-mx.example.com\r\n250-PIPELINING\r\n250-CHUNKING\r\n250 8BITMIME\r\n");
+}
+
+static void
+test_simple_session_delivers_one_accepted_mail(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<alice@example.org>\r\n");
+	S(s, "250 2.1.0 Ok\r\n");
+	C(s, "RCPT TO:<bob@example.com>\r\n");
+	S(s, "250 2.1.5 Ok\r\n");
+	C(s, "DATA\r\n");
+	S(s, "354 End data with <CR><LF>.<CR><LF>\r\n");
+	C(s, "Subject: hi\r\n\r\nHello\r\n.\r\n");
+	S(s, "250 2.0.0 Ok: queued\r\n");
+	C(s, "QUIT\r\n");
+	S(s, "221 Bye\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "helo client.example.org\n"
+		   "begin alice@example.org\n"
+		   "rcpt bob@example.com\n"
+		   "rcpt_reply 0 250\n"
+		   "end accepted 250 [Subject: hi\\r\\n\\r\\nHello\\r\\n]\n");
+	assert_int_equal(mt_smtp_is_tls(s), 0);
+}
+
+static void
+test_pipelined_commands_match_replies_in_later_segments(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x> SIZE=100\r\nRCPT TO:<b@y>\r\n"
+	     "RCPT TO:<c@z> NOTIFY=NEVER\r\nDATA\r\n");
+	S(s, "250 ok\r\n250 ok\r\n");
+	S(s, "550 5.1.1 no such user\r\n354");
+	S(s, " go\r\n");
+	C(s, "body\r\n.\r\n");
+	S(s, "250 queued\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "helo client.example.org\n"
+		   "begin a@x\n"
+		   "rcpt b@y\n"
+		   "rcpt c@z\n"
+		   "rcpt_reply 0 250\n"
+		   "rcpt_reply 1 550\n"
+		   "end accepted 250 [body\\r\\n]\n");
+}
+
+static void
+test_pipelined_replies_in_one_segment(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	C(s, "EHLO c\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+	S(s, "220 hi\r\n250-mx\r\n250 PIPELINING\r\n250 ok\r\n250 ok\r\n354 go\r\n");
+	C(s, "x\r\n.\r\nQUIT\r\n");
+	S(s, "250 queued\r\n221 bye\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "helo c\n"
+		   "begin a@x\n"
+		   "rcpt b@y\n"
+		   "rcpt_reply 0 250\n"
+		   "end accepted 250 [x\\r\\n]\n");
+}
+
+static void
+test_dot_unstuffing_removes_one_leading_dot(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+	S(s, "250 ok\r\n250 ok\r\n354 go\r\n");
+	C(s, "..one\r\n...\r\n.x\r\na.b\r\n..\r\n.\rX\r\nbare\n.\nlf\r\n.\r\n");
+	S(s, "250 queued\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "helo client.example.org\n"
+		   "begin a@x\n"
+		   "rcpt b@y\n"
+		   "rcpt_reply 0 250\n"
+		   "end accepted 250 [.one\\r\\n..\\r\\nx\\r\\na.b\\r\\n.\\r\\n"
+		   "\\rX\\r\\nbare\\n.\\nlf\\r\\n]\n");
+}
+
+static void
+test_empty_message_is_terminator_alone(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+	S(s, "250 ok\r\n250 ok\r\n354 go\r\n");
+	C(s, ".\r\n");
+	S(s, "250 queued\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "helo client.example.org\n"
+		   "begin a@x\n"
+		   "rcpt b@y\n"
+		   "rcpt_reply 0 250\n"
+		   "end accepted 250 []\n");
+}
+
+/* ---- the same dialogue split anywhere gives the same record ---- */
+
+struct step {
+	enum mt_dir dir;
+	const char *text;
+};
+
+static const struct step dialogue[] = {
+	{ MT_DIR_S2C, "220 mx ESMTP\r\n" },
+	{ MT_DIR_C2S, "EHLO c.example\r\n" },
+	{ MT_DIR_S2C, "250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n" },
+	{ MT_DIR_C2S, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nRCPT TO:<c@z>\r\nDATA\r\n" },
+	{ MT_DIR_S2C, "250 ok\r\n250 ok\r\n550-no\r\n550 such user\r\n354 go\r\n" },
+	{ MT_DIR_C2S, "..a\r\n.\rb\r\nx\r\n\r\n..\r\n.\r\n" },
+	{ MT_DIR_S2C, "250 queued\r\n" },
+	{ MT_DIR_C2S, "MAIL FROM:<>\r\nRCPT TO:<d@w>\r\nBDAT 3\r\nabcBDAT 4 LAST\r\n.\r\n\n" },
+	{ MT_DIR_S2C, "250 ok\r\n250 ok\r\n250 3\r\n250 done\r\n" },
+	{ MT_DIR_C2S, "MAIL FROM:<e@x>\r\nRCPT TO:<f@y>\r\nDATA\r\n" },
+	{ MT_DIR_S2C, "250 ok\r\n250 ok\r\n354 go\r\n" },
+	{ MT_DIR_C2S, "partial\r\n.line\r\n" },
+};
+
+static const char dialogue_log[] =
+	"helo c.example\n"
+	"begin a@x\n"
+	"rcpt b@y\n"
+	"rcpt c@z\n"
+	"rcpt_reply 0 250\n"
+	"rcpt_reply 1 550\n"
+	"end accepted 250 [.a\\r\\n\\rb\\r\\nx\\r\\n\\r\\n.\\r\\n]\n"
+	"begin \n"
+	"rcpt d@w\n"
+	"rcpt_reply 0 250\n"
+	"end accepted 250 [abc.\\r\\n\\n]\n"
+	"begin e@x\n"
+	"rcpt f@y\n"
+	"rcpt_reply 0 250\n"
+	"end incomplete 0 [partial\\r\\nline\\r\\n]\n";
+
+/* Feed the dialogue cut at the global offsets cuts[] (sorted), or at
+ * every octet, then close. */
+static void
+run_dialogue(struct rec *r, const size_t *cuts, size_t ncuts, int every)
+{
+	struct mt_smtp *s = start(r);
+	size_t i, c, pos = 0;
+
+	for (i = 0; i < MT_ARRAY_SIZE(dialogue); i++) {
+		const uint8_t *t = (const uint8_t *)dialogue[i].text;
+		size_t len = strlen(dialogue[i].text), off = 0, next;
+
+		while (off < len) {
+			next = every ? off + 1 : len;
+			for (c = 0; c < ncuts && !every; c++)
+				if (cuts[c] > pos + off && cuts[c] < pos + next)
+					next = cuts[c] - pos;
+			mt_smtp_feed(s, dialogue[i].dir, t + off, next - off);
+			off = next;
+		}
+		pos += len;
+	}
+	mt_smtp_close(s);
+}
+
+static size_t
+dialogue_len(void)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < MT_ARRAY_SIZE(dialogue); i++)
+		n += strlen(dialogue[i].text);
+	return n;
+}
+
+static void
+test_whole_dialogue_gives_expected_record(void **state)
+{
+	struct rec r;
+
+	(void)state;
+	run_dialogue(&r, NULL, 0, 0);
+	EXPECT_LOG(&r, dialogue_log);
+}
+
+static void
+test_byte_at_a_time_gives_same_record(void **state)
+{
+	struct rec r;
+
+	(void)state;
+	run_dialogue(&r, NULL, 0, 1);
+	EXPECT_LOG(&r, dialogue_log);
+}
+
+static void
+test_every_split_point_gives_same_record(void **state)
+{
+	static struct rec r;
+	size_t n = dialogue_len(), cuts[2];
+
+	(void)state;
+	for (cuts[0] = 1; cuts[0] < n; cuts[0]++) {
+		run_dialogue(&r, cuts, 1, 0);
+		if (strcmp(r.log, dialogue_log) != 0 || r.bad)
+			print_message("cut at %zu\n", cuts[0]);
+		EXPECT_LOG(&r, dialogue_log);
+	}
+}
+
+static void
+test_every_pair_of_split_points_gives_same_record(void **state)
+{
+	static struct rec r;
+	size_t n = dialogue_len(), cuts[2];
+
+	(void)state;
+	for (cuts[0] = 1; cuts[0] < n; cuts[0]++) {
+		for (cuts[1] = cuts[0] + 1; cuts[1] < n; cuts[1]++) {
+			run_dialogue(&r, cuts, 2, 0);
+			if (strcmp(r.log, dialogue_log) != 0 || r.bad)
+				print_message("cuts at %zu %zu\n", cuts[0], cuts[1]);
+			EXPECT_LOG(&r, dialogue_log);
+		}
+	}
+}
+
+static void
+test_terminator_split_in_four_calls(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+	S(s, "250 ok\r\n250 ok\r\n354 go\r\n");
+	C(s, "text");
+	C(s, "\r\n");
+	C(s, ".");
+	C(s, "\r");
+	C(s, "\n");
+	C(s, "QUIT\r\n");
+	S(s, "250 queued\r\n221 bye\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "helo client.example.org\n"
+		   "begin a@x\n"
+		   "rcpt b@y\n"
+		   "rcpt_reply 0 250\n"
+		   "end accepted 250 [text\\r\\n]\n");
+}
+
+static unsigned data_calls;
+
+static void
+count_data(void *ctx, const uint8_t *p, size_t len)
+{
+	(void)ctx;
+	(void)p;
+	(void)len;
+	data_calls++;
+}
+
+static void
+test_message_is_delivered_in_large_runs(void **state)
+{
+	static const struct mt_smtp_ops ops = { .data = count_data };
+	struct mt_smtp *s = (struct mt_smtp *)slot;
+	char msg[4096];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i + 8 < sizeof(msg); i += 8)
+		memcpy(msg + i, "line..\r\n", 8);
+	msg[i] = '\0';
+	mt_smtp_init(s, &ops, NULL);
+	S(s, "220 hi\r\n");
+	C(s, "MAIL FROM:<a>\r\nRCPT TO:<b>\r\nDATA\r\n");
+	S(s, "250 ok\r\n250 ok\r\n354 go\r\n");
+	data_calls = 0;
+	C(s, msg);
+	assert_int_equal(data_calls, 1);
+}
+
+static void
+test_multiline_reply_pops_queue_on_final_line_only(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "NOOP\r\nMAIL FROM:<a@x>\r\n");
+	S(s, "250-one\r\n250-two\r\n");
+	S(s, "250-three\r\n250");
+	S(s, "\r\n550 5.7.1 go away\r\n");
+	C(s, "QUIT\r\n");
+	S(s, "221 bye\r\n");
+	S(s, "bogus\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "helo client.example.org\n"
+		   "begin a@x\n"
+		   "end rejected 550 []\n"
+		   "event bad_reply\n");
+}
+
+static void
+test_rejected_mail_ends_transaction_and_skips_pipelined_rest(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<spam@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+	S(s, "550 5.7.1 sender rejected\r\n503 need MAIL\r\n503 no valid recipients\r\n");
+	C(s, "MAIL FROM:<good@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+	S(s, "250 ok\r\n250 ok\r\n354 go\r\n");
+	C(s, "hi\r\n.\r\n");
+	S(s, "250 queued\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "helo client.example.org\n"
+		   "begin spam@x\n"
+		   "rcpt b@y\n"
+		   "end rejected 550 []\n"
+		   "begin good@x\n"
+		   "rcpt b@y\n"
+		   "rcpt_reply 0 250\n"
+		   "end accepted 250 [hi\\r\\n]\n");
+}
+
+static void
+test_rejected_rcpt_codes_are_reported(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nRCPT TO:<c@y>\r\nRCPT TO:<d@y>\r\nDATA\r\n");
+	S(s, "250 ok\r\n250 ok\r\n450 4.2.1 try later\r\n550 5.1.1 unknown\r\n354 go\r\n");
+	C(s, "m\r\n.\r\n");
+	S(s, "250 queued\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "helo client.example.org\n"
+		   "begin a@x\n"
+		   "rcpt b@y\nrcpt c@y\nrcpt d@y\n"
+		   "rcpt_reply 0 250\n"
+		   "rcpt_reply 1 450\n"
+		   "rcpt_reply 2 550\n"
+		   "end accepted 250 [m\\r\\n]\n");
+}
+
+static void
+test_all_rcpts_rejected_then_data_is_rejected(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nRCPT TO:<c@y>\r\nDATA\r\n");
+	S(s, "250 ok\r\n550 no\r\n550 no\r\n554 5.5.1 no valid recipients\r\n");
+	C(s, "NOOP\r\n");
+	S(s, "250 ok\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "helo client.example.org\n"
+		   "begin a@x\n"
+		   "rcpt b@y\nrcpt c@y\n"
+		   "rcpt_reply 0 550\n"
+		   "rcpt_reply 1 550\n"
+		   "end rejected 554 []\n");
+}
+
+static void
+test_all_rcpts_rejected_then_quit_is_rejected(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\n");
+	S(s, "250 ok\r\n550 5.1.1 no\r\n");
+	C(s, "QUIT\r\n");
+	S(s, "221 bye\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "helo client.example.org\n"
+		   "begin a@x\n"
+		   "rcpt b@y\n"
+		   "rcpt_reply 0 550\n"
+		   "end rejected 550 []\n");
+}
+
+static void
+test_rejected_data_leaves_message_mode(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+	S(s, "250 ok\r\n250 ok\r\n451 4.3.0 try later\r\n");
+	C(s, "RSET\r\nXFOO\r\n");
+	S(s, "250 ok\r\n502 unknown\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "helo client.example.org\n"
+		   "begin a@x\n"
+		   "rcpt b@y\n"
+		   "rcpt_reply 0 250\n"
+		   "end rejected 451 []\n"
+		   "event unknown_command\n");
+}
+
+static void
+test_rejected_end_of_data_is_rejected(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+	S(s, "250 ok\r\n250 ok\r\n354 go\r\n");
+	C(s, "virus\r\n.\r\n");
+	S(s, "554 5.7.1 infected\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "helo client.example.org\n"
+		   "begin a@x\n"
+		   "rcpt b@y\n"
+		   "rcpt_reply 0 250\n"
+		   "end rejected 554 [virus\\r\\n]\n");
+}
+
+static void
+test_rset_quit_helo_and_new_mail_abort_open_transaction(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nRSET\r\n");
+	S(s, "250 ok\r\n250 ok\r\n250 reset\r\n");
+	C(s, "MAIL FROM:<c@x>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "EHLO again\r\n");
+	S(s, "250 mx\r\n");
+	C(s, "MAIL FROM:<d@x>\r\nMAIL FROM:<e@x>\r\n");
+	S(s, "250 ok\r\n503 nested\r\n");
+	C(s, "MAIL FROM:<f@x>\r\nQUIT\r\n");
+	S(s, "250 ok\r\n221 bye\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "helo client.example.org\n"
+		   "begin a@x\n"
+		   "rcpt b@y\n"
+		   "end aborted 0 []\n"
+		   "begin c@x\n"
+		   "end aborted 0 []\n"
+		   "helo again\n"
+		   "begin d@x\n"
+		   "end aborted 0 []\n"
+		   "begin e@x\n"
+		   "end rejected 503 []\n"
+		   "begin f@x\n"
+		   "end aborted 0 []\n");
+}
+
+static void
+test_quit_pipelined_after_end_of_data_does_not_abort(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+	S(s, "250 ok\r\n250 ok\r\n354 go\r\n");
+	C(s, "m\r\n.\r\nQUIT\r\n");
+	S(s, "250 queued\r\n221 bye\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "helo client.example.org\n"
+		   "begin a@x\nrcpt b@y\nrcpt_reply 0 250\n"
+		   "end accepted 250 [m\\r\\n]\n");
+}
+
+static void
+test_two_mails_per_session(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+	S(s, "250 ok\r\n250 ok\r\n354 go\r\n");
+	C(s, "one\r\n.\r\n");
+	S(s, "250 queued 1\r\n");
+	C(s, "MAIL FROM:<c@x>\r\nRCPT TO:<d@y>\r\nDATA\r\n");
+	S(s, "250 ok\r\n250 ok\r\n354 go\r\n");
+	C(s, "two\r\n.\r\n");
+	S(s, "250 queued 2\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "helo client.example.org\n"
+		   "begin a@x\nrcpt b@y\nrcpt_reply 0 250\n"
+		   "end accepted 250 [one\\r\\n]\n"
+		   "begin c@x\nrcpt d@y\nrcpt_reply 0 250\n"
+		   "end accepted 250 [two\\r\\n]\n");
+}
+
+/* MAIL pipelined right after the end of data: the first mail's verdict
+ * must end it before the second begins. */
+static void
+test_mail_pipelined_after_end_of_data_waits_for_verdict(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+	S(s, "250 ok\r\n250 ok\r\n354 go\r\n");
+	C(s, "one\r\n.\r\nMAIL FROM:<c@x>\r\nRCPT TO:<d@y>\r\nDATA\r\n");
+	S(s, "250 queued 1\r\n");
+	S(s, "250 ok\r\n550 no\r\n554 no recipients\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "helo client.example.org\n"
+		   "begin a@x\nrcpt b@y\nrcpt_reply 0 250\n"
+		   "end accepted 250 [one\\r\\n]\n"
+		   "begin c@x\nrcpt d@y\nrcpt_reply 0 550\n"
+		   "end rejected 554 []\n");
+}
+
+static void
+test_bdat_last_pipelined_with_next_mail_waits_for_verdict(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nBDAT 2\r\nhiBDAT 0 LAST\r\n"
+	     "MAIL FROM:<c@x>\r\nRCPT TO:<d@y>\r\n");
+	S(s, "250 ok\r\n250 ok\r\n250 2 octets\r\n250 queued\r\n250 ok\r\n250 ok\r\n");
+	C(s, "BDAT 3 LAST\r\nyo!");
+	S(s, "250 queued 2\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "helo client.example.org\n"
+		   "begin a@x\nrcpt b@y\nrcpt_reply 0 250\n"
+		   "end accepted 250 [hi]\n"
+		   "begin c@x\nrcpt d@y\nrcpt_reply 0 250\n"
+		   "end accepted 250 [yo!]\n");
+}
+
+/* Limit: the next mail's data before the previous verdict cannot wait. */
+static void
+test_next_mail_data_before_verdict_ends_previous_unconfirmed(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nBDAT 1 LAST\r\nA"
+	     "MAIL FROM:<c@x>\r\nRCPT TO:<d@y>\r\nBDAT 1 LAST\r\nC");
+	S(s, "250 ok\r\n250 ok\r\n250 queued\r\n250 ok\r\n250 ok\r\n250 queued 2\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "helo client.example.org\n"
+		   "begin a@x\nrcpt b@y\n"
+		   "end unconfirmed 0 [A]\n"
+		   "begin c@x\nrcpt d@y\nrcpt_reply 0 250\n"
+		   "end accepted 250 [C]\n");
+}
+
+/* ---- BDAT ---- */
+
+static void
+test_bdat_single_last_chunk_accepted(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x> BODY=BINARYMIME\r\nRCPT TO:<b@y>\r\nBDAT 7 LAST\r\n.\r\nQUIT");
+	S(s, "250 ok\r\n250 ok\r\n250 queued\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "helo client.example.org\n"
+		   "begin a@x\nrcpt b@y\nrcpt_reply 0 250\n"
+		   "end accepted 250 [.\\r\\nQUIT]\n");
+}
+
+static void
+test_bdat_zero_last_ends_chunked_message(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\n");
+	S(s, "250 ok\r\n250 ok\r\n");
+	C(s, "BDAT 3\r\nabc");
+	S(s, "250 3 octets\r\n");
+	C(s, "BDAT 0 LAST\r\n");
+	S(s, "250 queued\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "helo client.example.org\n"
+		   "begin a@x\nrcpt b@y\nrcpt_reply 0 250\n"
+		   "end accepted 250 [abc]\n");
+}
+
+static void
+test_bdat_chunk_followed_by_next_command_in_same_feed(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\n");
+	S(s, "250 ok\r\n250 ok\r\n");
+	C(s, "BDAT 3\r\nabcBDAT 2 LAST\r\nde");
+	S(s, "250 3 octets\r\n250 queued\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "helo client.example.org\n"
+		   "begin a@x\nrcpt b@y\nrcpt_reply 0 250\n"
+		   "end accepted 250 [abcde]\n");
+}
+
+static void
+test_bdat_rejected_chunk_rejects_but_rest_is_consumed(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nBDAT 3\r\nabc");
+	S(s, "250 ok\r\n250 ok\r\n552 5.3.4 too big\r\n");
+	C(s, "BDAT 5\r\nRSET\n");
+	C(s, "BDAT 4 LAST\r\nQUIT");
+	S(s, "552 still\r\n552 still\r\n");
+	C(s, "MAIL FROM:<c@x>\r\nRCPT TO:<d@y>\r\nBDAT 1 LAST\r\nz");
+	S(s, "250 ok\r\n250 ok\r\n250 queued\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "helo client.example.org\n"
+		   "begin a@x\nrcpt b@y\nrcpt_reply 0 250\n"
+		   "end rejected 552 [abc]\n"
+		   "begin c@x\nrcpt d@y\nrcpt_reply 0 250\n"
+		   "end accepted 250 [z]\n");
+}
+
+static void
+test_bdat_last_rejected_is_rejected(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nBDAT 2 LAST\r\nab");
+	S(s, "250 ok\r\n250 ok\r\n554 5.7.1 no\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "helo client.example.org\n"
+		   "begin a@x\nrcpt b@y\nrcpt_reply 0 250\n"
+		   "end rejected 554 [ab]\n");
+}
+
+static void
+test_bdat_bad_size_is_unknown_command(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\n");
+	S(s, "250 ok\r\n250 ok\r\n");
+	C(s, "BDAT x\r\nBDAT 99999999999999999999999\r\nBDAT 3 FIRST\r\nBDAT\r\nBDAT -1\r\n");
+	S(s, "501\r\n501\r\n501\r\n501\r\n501\r\n");
+	C(s, "BDAT 1 last\r\nk");
+	S(s, "250 queued\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "helo client.example.org\n"
+		   "begin a@x\nrcpt b@y\nrcpt_reply 0 250\n"
+		   "event unknown_command\n"
+		   "event unknown_command\n"
+		   "event unknown_command\n"
+		   "event unknown_command\n"
+		   "event unknown_command\n"
+		   "end accepted 250 [k]\n");
+}
+
+/* ---- STARTTLS, AUTH, anomalies ---- */
+
+static void
+test_starttls_stops_parsing_and_ends_incomplete(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "STARTTLS\r\n");
+	S(s, "454 TLS not available\r\n");
+	assert_int_equal(mt_smtp_is_tls(s), 0);
+	C(s, "MAIL FROM:<a@x>\r\nSTARTTLS\r\n");
+	S(s, "250 ok\r\n220 2.0.0 ready\r\n\x16\x03\x03garbage\r\n");
+	assert_int_equal(mt_smtp_is_tls(s), 1);
+	C(s, "\x16\x03\x01\x02\x00\x01\x00\r\nMAIL FROM:<hidden>\r\n");
+	S(s, "\x17\x03\x03 more garbage\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "helo client.example.org\n"
+		   "begin a@x\n"
+		   "event starttls\n"
+		   "end incomplete 0 []\n");
+	assert_int_equal(mt_smtp_is_tls(s), 1);
+}
+
+static void
+test_auth_exchange_lines_are_not_commands(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "AUTH LOGIN\r\n");
+	S(s, "334 VXNlcm5hbWU6\r\n");
+	C(s, "dXNlcg==\r\n");
+	S(s, "334 UGFzc3dvcmQ6\r\n");
+	C(s, "cGFzcw==\r\n");
+	S(s, "235 2.7.0 ok\r\n");
+	C(s, "AUTH PLAIN AHVzZXIAcGFzcw==\r\nMAIL FROM:<a@x>\r\n");
+	S(s, "235 ok\r\n250 ok\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "helo client.example.org\n"
+		   "begin a@x\n"
+		   "end aborted 0 []\n");
+}
+
+static void
+test_overlong_line_is_discarded_and_its_reply_consumed(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+	char big[1500];
+
+	(void)state;
+	hello(s);
+	memset(big, 'A', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	memcpy(big, "MAIL FROM:<", 11);
+	C(s, big);
+	C(s, big);
+	C(s, "\r\nNOOP\r\nMAIL FROM:<a@x>\r\n");
+	S(s, "500 5.5.0 line too long\r\n250 ok\r\n250 ok\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "helo client.example.org\n"
+		   "event line_too_long\n"
+		   "begin a@x\n"
+		   "end aborted 0 []\n");
+}
+
+static void
+test_line_of_exactly_max_octets_is_kept(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+	char line[MT_SMTP_LINE_MAX + 2];
+	char want[MT_SMTP_LINE_MAX + 64];
+
+	(void)state;
+	memset(line, 'h', MT_SMTP_LINE_MAX);
+	memcpy(line, "HELO ", 5);
+	line[MT_SMTP_LINE_MAX] = '\n';
+	line[MT_SMTP_LINE_MAX + 1] = '\0';
+	C(s, line);
+	snprintf(want, sizeof(want), "helo %.*s\n", MT_SMTP_LINE_MAX - 5, line + 5);
+	EXPECT_LOG(&r, want);
+}
+
+static void
+test_unknown_out_of_sequence_and_unsolicited_are_counted(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "XCLIENT foo\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+	S(s, "502 unknown\r\n503 need MAIL\r\n503 need MAIL\r\n");
+	C(s, "MAIL FROM:<a@x>\r\n");
+	S(s, "250 ok\r\n421 closing\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "helo client.example.org\n"
+		   "event unknown_command\n"
+		   "event out_of_sequence\n"
+		   "event out_of_sequence\n"
+		   "begin a@x\n"
+		   "event unsolicited_reply\n"
+		   "end aborted 0 []\n");
+}
+
+static void
+test_queue_overflow_is_counted(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+	int i;
+
+	(void)state;
+	for (i = 0; i < MT_SMTP_QUEUE_DEPTH; i++)
+		C(s, "NOOP\r\n");
+	EXPECT_LOG(&r, "event queue_overflow\n");
+}
+
+static void
+test_paths_null_sender_params_and_space_after_colon(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	C(s, "MAIL FROM:<> BODY=8BITMIME\r\nRCPT TO: <b@y> NOTIFY=NEVER\r\n"
+	     "RCPT TO:<\"x >y\"@z>\r\nRCPT TO:bare@z SIZE=1\r\nRCPT TO:<open@z\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "begin \n"
+		   "rcpt b@y\n"
+		   "rcpt \"x >y\"@z\n"
+		   "rcpt bare@z\n"
+		   "rcpt open@z\n"
+		   "end aborted 0 []\n");
+}
+
+static void
+test_lowercase_commands_are_recognised(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	S(s, "220 hi\r\n");
+	C(s, "ehlo lower\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "mail from:<a@x>\r\nrcpt to:<b@y>\r\ndata\r\n");
+	S(s, "250 ok\r\n250 ok\r\n354 go\r\n");
+	C(s, "x\r\n.\r\nMaIl FrOm:<c@x>\r\nRcPt To:<d@y>\r\n");
+	S(s, "250 queued\r\n250 ok\r\n250 ok\r\n");
+	C(s, "bdat 1 last\r\ny");
+	S(s, "250 queued\r\n");
+	C(s, "rset\r\nquit\r\n");
+	S(s, "250 ok\r\n221 bye\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "helo lower\n"
+		   "begin a@x\nrcpt b@y\nrcpt_reply 0 250\n"
+		   "end accepted 250 [x\\r\\n]\n"
+		   "begin c@x\nrcpt d@y\nrcpt_reply 0 250\n"
+		   "end accepted 250 [y]\n");
+}
+
+/* ---- close ---- */
+
+static void
+test_close_after_complete_message_is_unconfirmed(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+	S(s, "250 ok\r\n250 ok\r\n354 go\r\n");
+	C(s, "m\r\n.\r\nQUIT\r\n");
+	mt_smtp_close(s);
+	mt_smtp_close(s);
+	S(s, "250 queued\r\n");
+	EXPECT_LOG(&r, "helo client.example.org\n"
+		   "begin a@x\nrcpt b@y\nrcpt_reply 0 250\n"
+		   "end unconfirmed 0 [m\\r\\n]\n");
+}
+
+static void
+test_close_inside_message_is_incomplete(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+	S(s, "250 ok\r\n250 ok\r\n354 go\r\n");
+	C(s, "half a li");
+	mt_smtp_close(s);
+	C(s, "ne\r\n.\r\n");
+	EXPECT_LOG(&r, "helo client.example.org\n"
+		   "begin a@x\nrcpt b@y\nrcpt_reply 0 250\n"
+		   "end incomplete 0 [half a li]\n");
+}
+
+static void
+test_close_before_354_is_incomplete(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "helo client.example.org\n"
+		   "begin a@x\nrcpt b@y\n"
+		   "end incomplete 0 []\n");
+}
+
+static void
+test_close_inside_bdat_chunks_is_incomplete(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nBDAT 10\r\nabc");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "helo client.example.org\n"
+		   "begin a@x\nrcpt b@y\n"
+		   "end incomplete 0 [abc]\n");
+}
+
+static void
+test_close_before_data_is_aborted_and_idempotent(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\n");
+	S(s, "250 ok\r\n250 ok\r\n");
+	mt_smtp_close(s);
+	mt_smtp_close(s);
+	C(s, "DATA\r\n");
+	EXPECT_LOG(&r, "helo client.example.org\n"
+		   "begin a@x\nrcpt b@y\nrcpt_reply 0 250\n"
+		   "end aborted 0 []\n");
+}
+
+static void
+test_close_without_transaction_reports_nothing(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "QUIT\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "helo client.example.org\n");
+}
+
+static void
+test_null_ops_and_names(void **state)
+{
+	struct mt_smtp *s = (struct mt_smtp *)slot;
+	static const struct mt_smtp_ops none;
+
+	(void)state;
+	mt_smtp_init(s, &none, NULL);
+	C(s, "MAIL FROM:<a>\r\nRCPT TO:<b>\r\nDATA\r\n");
+	S(s, "220 hi\r\n250 ok\r\n250 ok\r\n354 go\r\nbad\r\n");
+	C(s, "x\r\n.\r\n");
+	mt_smtp_close(s);
+	assert_string_equal(mt_smtp_end_str(MT_SMTP_END_UNCONFIRMED), "unconfirmed");
+	assert_string_equal(mt_smtp_end_str((enum mt_smtp_end)99), "unknown");
+	assert_string_equal(mt_smtp_event_str(MT_SMTP_EV_STARTTLS), "starttls");
+	assert_string_equal(mt_smtp_event_str(MT_SMTP_EV__COUNT), "unknown");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_simple_session_delivers_one_accepted_mail),
+		cmocka_unit_test(test_pipelined_commands_match_replies_in_later_segments),
+		cmocka_unit_test(test_pipelined_replies_in_one_segment),
+		cmocka_unit_test(test_dot_unstuffing_removes_one_leading_dot),
+		cmocka_unit_test(test_empty_message_is_terminator_alone),
+		cmocka_unit_test(test_whole_dialogue_gives_expected_record),
+		cmocka_unit_test(test_byte_at_a_time_gives_same_record),
+		cmocka_unit_test(test_every_split_point_gives_same_record),
+		cmocka_unit_test(test_every_pair_of_split_points_gives_same_record),
+		cmocka_unit_test(test_terminator_split_in_four_calls),
+		cmocka_unit_test(test_message_is_delivered_in_large_runs),
+		cmocka_unit_test(test_multiline_reply_pops_queue_on_final_line_only),
+		cmocka_unit_test(test_rejected_mail_ends_transaction_and_skips_pipelined_rest),
+		cmocka_unit_test(test_rejected_rcpt_codes_are_reported),
+		cmocka_unit_test(test_all_rcpts_rejected_then_data_is_rejected),
+		cmocka_unit_test(test_all_rcpts_rejected_then_quit_is_rejected),
+		cmocka_unit_test(test_rejected_data_leaves_message_mode),
+		cmocka_unit_test(test_rejected_end_of_data_is_rejected),
+		cmocka_unit_test(test_rset_quit_helo_and_new_mail_abort_open_transaction),
+		cmocka_unit_test(test_quit_pipelined_after_end_of_data_does_not_abort),
+		cmocka_unit_test(test_two_mails_per_session),
+		cmocka_unit_test(test_mail_pipelined_after_end_of_data_waits_for_verdict),
+		cmocka_unit_test(test_bdat_last_pipelined_with_next_mail_waits_for_verdict),
+		cmocka_unit_test(test_next_mail_data_before_verdict_ends_previous_unconfirmed),
+		cmocka_unit_test(test_bdat_single_last_chunk_accepted),
+		cmocka_unit_test(test_bdat_zero_last_ends_chunked_message),
+		cmocka_unit_test(test_bdat_chunk_followed_by_next_command_in_same_feed),
+		cmocka_unit_test(test_bdat_rejected_chunk_rejects_but_rest_is_consumed),
+		cmocka_unit_test(test_bdat_last_rejected_is_rejected),
+		cmocka_unit_test(test_bdat_bad_size_is_unknown_command),
+		cmocka_unit_test(test_starttls_stops_parsing_and_ends_incomplete),
+		cmocka_unit_test(test_auth_exchange_lines_are_not_commands),
+		cmocka_unit_test(test_overlong_line_is_discarded_and_its_reply_consumed),
+		cmocka_unit_test(test_line_of_exactly_max_octets_is_kept),
+		cmocka_unit_test(test_unknown_out_of_sequence_and_unsolicited_are_counted),
+		cmocka_unit_test(test_queue_overflow_is_counted),
+		cmocka_unit_test(test_paths_null_sender_params_and_space_after_colon),
+		cmocka_unit_test(test_lowercase_commands_are_recognised),
+		cmocka_unit_test(test_close_after_complete_message_is_unconfirmed),
+		cmocka_unit_test(test_close_inside_message_is_incomplete),
+		cmocka_unit_test(test_close_before_354_is_incomplete),
+		cmocka_unit_test(test_close_inside_bdat_chunks_is_incomplete),
+		cmocka_unit_test(test_close_before_data_is_aborted_and_idempotent),
+		cmocka_unit_test(test_close_without_transaction_reports_nothing),
+		cmocka_unit_test(test_null_ops_and_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
