@@ -51,9 +51,12 @@ const struct mt_conf_opt mt_conf_opts[] = {
 		.type = MT_CONF_T_LCORE_LIST, .def = "auto",
 		.min = 0, .max = MT_CONF_MAX_LCORES - 1,
 		LIST(rx_lcores, n_rx_lcores),
-		.help = "Lcores that poll the NIC receive queues.  Must not "
-			"overlap worker_lcores.  auto: derived by mailtapd "
-			"from the EAL lcores.",
+		.help = "Lcores that poll the NIC receive queues.  An lcore "
+			"may also hold the worker or writer role (run to "
+			"completion).  auto: derived by mailtapd from the EAL "
+			"lcores: 1 lcore runs every role, 2 run RX+worker and "
+			"the writer, 3 or more run RX, workers, and the writer "
+			"on the last.",
 	},
 	{
 		.section = "pipeline", .key = "worker_lcores",
@@ -69,9 +72,9 @@ const struct mt_conf_opt mt_conf_opts[] = {
 		.type = MT_CONF_T_LCORE, .def = "auto",
 		.min = 0, .max = MT_CONF_MAX_LCORES - 1,
 		FIELD(writer_lcore),
-		.help = "Lcore that writes finished mails to the spool.  Must "
-			"not be in rx_lcores or worker_lcores.  auto: derived "
-			"by mailtapd from the EAL lcores.",
+		.help = "Lcore that writes finished mails to the spool.  It "
+			"may also be in rx_lcores or worker_lcores.  auto: "
+			"derived by mailtapd from the EAL lcores.",
 	},
 	{
 		.section = "pipeline", .key = "burst",

@@ -638,22 +638,11 @@ conf_prescan(struct conf_scan *sc)
 /* -------------------------------------------------------------------- */
 /* Load */
 
-static bool
-conf_in_list(const uint16_t *arr, unsigned n, unsigned v)
-{
-	unsigned i;
-
-	for (i = 0; i < n; i++)
-		if (arr[i] == v)
-			return true;
-	return false;
-}
-
 /* Combinations no single value can rule out. */
 static int
 conf_check(const struct mt_conf *c, struct conf_scan *sc)
 {
-	unsigned l_rx, l_wk, l_wr, l_burst, l_ring, i;
+	unsigned l_rx, l_wk, l_wr, l_burst, l_ring;
 
 	l_rx = sc->opt_line[conf_opt_index("pipeline", "rx_lcores")];
 	l_wk = sc->opt_line[conf_opt_index("pipeline", "worker_lcores")];
@@ -670,25 +659,8 @@ conf_check(const struct mt_conf *c, struct conf_scan *sc)
 				"[pipeline] rx_lcores, worker_lcores and "
 				"writer_lcore must be set together (or all "
 				"auto)");
-	for (i = 0; i < c->n_rx_lcores; i++)
-		if (conf_in_list(c->worker_lcores, c->n_worker_lcores,
-				 c->rx_lcores[i]))
-			return conf_err(sc->err, EINVAL, sc->path,
-					MT_MAX(l_rx, l_wk),
-					"[pipeline] lcore %u is in both "
-					"rx_lcores and worker_lcores",
-					c->rx_lcores[i]);
-	if (c->writer_lcore >= 0 &&
-	    conf_in_list(c->rx_lcores, c->n_rx_lcores, c->writer_lcore))
-		return conf_err(sc->err, EINVAL, sc->path, MT_MAX(l_rx, l_wr),
-				"[pipeline] writer_lcore %d is also in "
-				"rx_lcores", c->writer_lcore);
-	if (c->writer_lcore >= 0 &&
-	    conf_in_list(c->worker_lcores, c->n_worker_lcores,
-			 c->writer_lcore))
-		return conf_err(sc->err, EINVAL, sc->path, MT_MAX(l_wk, l_wr),
-				"[pipeline] writer_lcore %d is also in "
-				"worker_lcores", c->writer_lcore);
+	/* One lcore may hold several roles (run to completion on a small
+	 * box), so the lists may overlap. */
 	if (c->ring_size <= c->burst)
 		return conf_err(sc->err, EINVAL, sc->path,
 				MT_MAX(l_burst, l_ring),

@@ -597,9 +597,10 @@ test_lcore_lists(void **state)
 	assert_int_equal(c.writer_lcore, -1);
 	set_one("pipeline", "rx_lcores", "", &c);
 	assert_int_equal(c.n_rx_lcores, 0);
-	/* all 128 lcores parse; the overlap is what is refused */
-	expect_err_at("[pipeline]\nrx_lcores = 0-127\nworker_lcores = 1\n"
-		      "writer_lcore = 2\n", 3, "lcore 1 is in both");
+	/* all 128 lcores parse, and roles may share lcores */
+	load_ok("[pipeline]\nrx_lcores = 0-127\nworker_lcores = 1\n"
+		"writer_lcore = 2\n", &c);
+	assert_int_equal(c.n_rx_lcores, 128);
 
 	expect_value_err("pipeline", "rx_lcores", "4-2",
 			 "[pipeline] rx_lcores: range 4-2 is backwards");
@@ -680,19 +681,11 @@ test_combinations(void **state)
 	load_ok("[pipeline]\nrx_lcores = 0-1\nworker_lcores = 2-5\n"
 		"writer_lcore = 6\nburst = 64\nring_size = 128\n", &c);
 
-	/* reported at the later of the two lines */
-	expect_err_at("[pipeline]\nrx_lcores = 0-1\nwriter_lcore = 9\n\n"
-		      "worker_lcores = 1-5\n", 5, "[pipeline] lcore 1 is in "
-		      "both rx_lcores and worker_lcores");
-	expect_err_at("[pipeline]\nworker_lcores = 2-5\nrx_lcores = 0-2\n"
-		      "writer_lcore = 9\n", 3,
-		      "lcore 2 is in both rx_lcores and worker_lcores");
-	expect_err_at("[pipeline]\nwriter_lcore = 1\nrx_lcores = 0-1\n"
-		      "worker_lcores = 2\n", 3,
-		      "[pipeline] writer_lcore 1 is also in rx_lcores");
-	expect_err_at("[pipeline]\nworker_lcores = 2-5\nwriter_lcore = 3\n"
-		      "rx_lcores = 1\n", 3,
-		      "[pipeline] writer_lcore 3 is also in worker_lcores");
+	/* run to completion: one lcore holds every role */
+	load_ok("[pipeline]\nrx_lcores = 0\nworker_lcores = 0\n"
+		"writer_lcore = 0\n", &c);
+	assert_int_equal(c.worker_lcores[0], 0);
+	assert_int_equal(c.writer_lcore, 0);
 	/* the three roles are given together or not at all */
 	expect_err_at("[pipeline]\nrx_lcores = 0\n\nworker_lcores = 1\n", 4,
 		      "[pipeline] rx_lcores, worker_lcores and writer_lcore "

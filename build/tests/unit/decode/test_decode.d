@@ -1,7 +1,0 @@
-build/tests/unit/decode/test_decode.o: tests/unit/decode/test_decode.c \
- /usr/include/dpdk/../x86_64-linux-gnu/dpdk/rte_config.h \
- /usr/include/dpdk/../x86_64-linux-gnu/dpdk/rte_build_config.h \
- lib/decode/mt_decode.h
-/usr/include/dpdk/../x86_64-linux-gnu/dpdk/rte_config.h:
-/usr/include/dpdk/../x86_64-linux-gnu/dpdk/rte_build_config.h:
-lib/decode/mt_decode.h:
