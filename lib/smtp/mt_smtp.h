@@ -24,11 +24,20 @@
  *
  *	The state needs no heap: it lives in caller memory (a flow slot).
  *
+ *	Transactions never nest: mail_begin, then rcpt/rcpt_reply/data, then
+ *	mail_end, before the next mail_begin.  When the client pipelines the
+ *	next MAIL after the end of data, the new transaction's callbacks are
+ *	held back until the previous verdict arrives.
+ *
  * LIMITS
  *	A command line longer than MT_SMTP_LINE_MAX octets is discarded up to
  *	its LF and reported as MT_SMTP_EV_LINE_TOO_LONG.  At most
  *	MT_SMTP_QUEUE_DEPTH commands may await their replies; more are
- *	reported as MT_SMTP_EV_QUEUE_OVERFLOW.
+ *	reported as MT_SMTP_EV_QUEUE_OVERFLOW.  The held-back callbacks of a
+ *	pipelined next transaction take at most 512 octets; if they need more,
+ *	or its message octets arrive before the previous verdict, the
+ *	previous transaction ends MT_SMTP_END_UNCONFIRMED.  In the message,
+ *	only CR LF ends a line (bare LF: text, no dot handling).
  */
 #ifndef MT_SMTP_H
 #define MT_SMTP_H

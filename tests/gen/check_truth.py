@@ -18,6 +18,7 @@ Exit status 0 if everything holds, 1 otherwise (problems on stderr).
 
 import argparse
 import array
+import bisect
 import json
 import os
 import re
@@ -197,12 +198,13 @@ def read_pcap(path):
 
 
 def parse_replies(b):
-    """Split a server stream into replies (code, text), multi-line joined."""
-    out, cur = [], []
+    """Split a server stream into replies (code, text, end offset)."""
+    out, cur, off = [], [], 0
     for line in b.split(b"\r\n")[:-1]:
         cur.append(line)
+        off += len(line) + 2
         if len(line) < 4 or line[3:4] != b"-":
-            out.append((int(line[:3]), b"\r\n".join(cur)))
+            out.append((int(line[:3]), b"\r\n".join(cur), off))
             cur = []
     return out
 
@@ -220,6 +222,9 @@ def replay(c2s, s2c):
             raise ValueError("command without reply")
         ri += 1
         return reps[ri - 1][0]
+
+    def reply_end():
+        return reps[ri - 1][2]
 
     while pos < len(c2s):
         eol = c2s.index(b"\r\n", pos)
@@ -243,7 +248,8 @@ def replay(c2s, s2c):
                                 for l in body.split(b"\r\n"))
             if reply() == 250:
                 mails.append({"mail_from": mail_from, "rcpt_to": rcpts,
-                              "rcpt_rejected": rej, "data": body})
+                              "rcpt_rejected": rej, "data": body,
+                              "end": reply_end()})
     return mails
 
 
@@ -258,7 +264,8 @@ def check_pcap(path, d, recs):
                 if c is not None:
                     err("%s: second SYN (tuple reused)" % (key,))
                 c = conns[key] = {"nxt": [seq + 1, None],
-                                  "buf": [bytearray(), bytearray()]}
+                                  "buf": [bytearray(), bytearray()],
+                                  "s2c_ends": [], "s2c_ts": []}
             else:
                 c["nxt"][1] = seq + 1
             continue
@@ -271,6 +278,9 @@ def check_pcap(path, d, recs):
         if (flags & 0x10) and ack != c["nxt"][1 - i]:
             err("%s: ack %d, expected %d" % (key, ack, c["nxt"][1 - i]))
         c["buf"][i] += pl
+        if pl and not c2s:
+            c["s2c_ends"].append(len(c["buf"][1]))
+            c["s2c_ts"].append(ts)
         c["nxt"][i] = (seq + len(pl) + (flags & 1)) & 0xFFFFFFFF
     bysess = {}
     for r in recs:
@@ -293,6 +303,10 @@ def check_pcap(path, d, recs):
             data = open(os.path.join(d, r["file"]), "rb").read()
             if m["data"] != data:
                 err("%s: wire bytes differ from truth" % r["file"])
+            j = bisect.bisect_left(c["s2c_ends"], m["end"])
+            if "ts_us" in r and r["ts_us"] != c["s2c_ts"][j]:
+                err("%s: ts_us %d, final 250 seen at %d" %
+                    (r["file"], r["ts_us"], c["s2c_ts"][j]))
             for k in ("mail_from", "rcpt_to", "rcpt_rejected"):
                 if m[k] != r[k]:
                     err("%s: %s %r on wire, %r in truth" %

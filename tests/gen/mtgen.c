@@ -667,7 +667,7 @@ gen_message(struct sess *s)
 	struct buf *b = &t->raw;
 	uint64_t target = pick_size(r);
 	bool multi = rng_pct(r, 30);
-	char date[64], fn[32], ln[32], bnd[64], sid[16];
+	char date[64], fn[32], ln[32], bnd[64], sid[16], fname[64];
 	unsigned i, col;
 	size_t hdr;
 	const char *p, *end;
@@ -743,19 +743,19 @@ gen_message(struct sess *s)
 		    "\r\n--%s\r\nContent-Type: text/plain; charset=us-ascii\r\n"
 		    "Content-Transfer-Encoding: 7bit\r\n\r\n", bnd);
 		pre = b->len;
-		buf_addf(&tmp, "--%s\r\nContent-Type: %s; name=\"%s_%u.%s\"\r\n"
+		snprintf(fname, sizeof(fname), "%s_%u.%s", PICK(r, words),
+		    (unsigned)rng_below(r, 1000), attach_types[at][1]);
+		buf_addf(&tmp, "--%s\r\nContent-Type: %s; name=\"%s\"\r\n"
 		    "Content-Transfer-Encoding: base64\r\n"
-		    "Content-Disposition: attachment; filename=\"%s_%u.%s\""
-		    "\r\n\r\n", bnd, attach_types[at][0], PICK(r, words),
-		    (unsigned)rng_below(r, 1000), attach_types[at][1],
-		    "file", s->mail_i, attach_types[at][1]);
+		    "Content-Disposition: attachment; filename=\"%s\""
+		    "\r\n\r\n", bnd, attach_types[at][0], fname, fname);
 		ahdr = tmp.len;
 		close_len = strlen(bnd) + 6;	/* "--" bnd "--\r\n" */
 		avail = target > pre + ahdr + close_len + 300 ?
 		    target - pre - ahdr - close_len : 300;
 		budget = (size_t)((double)avail * (0.6 + 0.35 * rng_unit(r)));
 		raw = budget / 78 * 57 + rng_below(r, 57);
-		while (raw > 0 && avail - b64_size(raw) < 100) {
+		while (raw > 0 && b64_size(raw) + 100 > avail) {
 			if (raw > 57)
 				raw -= 57;
 			else
@@ -1102,9 +1102,11 @@ json_tail(FILE *f, struct sess *s)
 	else
 		fputs("null", f);
 	fprintf(f, ",\"ehlo\":%s,\"pipelining\":%s,\"server_sw\":\"%s\","
-	    "\"mail_in_session\":%u,\"ts\":%" PRIu64 ".%06" PRIu64 "}\n",
+	    "\"mail_in_session\":%u,\"ts\":%" PRIu64 ".%06" PRIu64 ","
+	    "\"ts_us\":%" PRIu64 "}\n",
 	    s->ehlo ? "true" : "false", s->pipe ? "true" : "false",
-	    flavor_name[s->fl], s->mail_i, g.now / 1000000, g.now % 1000000);
+	    flavor_name[s->fl], s->mail_i, g.now / 1000000, g.now % 1000000,
+	    g.now);
 }
 
 static void
@@ -1899,10 +1901,6 @@ main(int argc, char **argv)
 	parse_args(argc, argv);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 
-	prepare_dir();
-	g.truth = open_out("truth.jsonl");
-	g.rej = open_out("rejected.jsonl");
-
 	g.pc = pcap_open_dead(DLT_EN10MB, 65535);
 	if (g.pc == NULL)
 		die(1, "pcap_open_dead failed");
@@ -1913,6 +1911,12 @@ main(int argc, char **argv)
 	g.pd = pcap_dump_fopen(g.pc, g.pf);
 	if (g.pd == NULL)
 		die(1, "cannot write %s: %s", opt.out, pcap_geterr(g.pc));
+
+	if (pcap_dump_flush(g.pd) != 0)
+		die(1, "cannot write %s: %s", opt.out, strerror(errno));
+	prepare_dir();
+	g.truth = open_out("truth.jsonl");
+	g.rej = open_out("rejected.jsonl");
 
 	rng_seed(&g.sched, opt.seed, 0x5c4edull << 32);
 	rng_seed(&g.setup, opt.seed, 0x5e7ull << 40);

@@ -25,7 +25,8 @@ if [ "$mode" = unit ] || [ "$mode" = all ]; then
 	done
 fi
 if [ "$mode" = e2e ] || [ "$mode" = all ]; then
-	python3 -m pytest -q -rfE -p no:cacheprovider --junitxml="$log/e2e.xml" tests/e2e \
+	# Debian's interpreter, which has python3-pytest (not a PATH-first pyenv)
+	/usr/bin/python3 -m pytest -q -rfE -p no:cacheprovider --junitxml="$log/e2e.xml" tests/e2e \
 		> "$log/e2e.out" 2>&1
 	cat "$log/e2e.out"
 	p=$(grep -o 'tests="[0-9]*"' "$log/e2e.xml" | head -1 | tr -dc 0-9)
