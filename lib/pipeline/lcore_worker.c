@@ -4,6 +4,8 @@
  * feed the session (TCP order, SMTP automaton, mail rebuild), and hand
  * finished mails to the writer ring.
  */
+#include <time.h>
+
 #include <rte_cycles.h>
 #include <rte_prefetch.h>
 
@@ -11,6 +13,18 @@
 #include "pipeline_priv.h"
 
 #define SWEEP_BUDGET 64
+
+/*
+ * The timestamp field's unit is the driver's: net_pcap in DPDK 22.11 gives
+ * microseconds since the epoch, later versions nanoseconds.  Both are
+ * unambiguous for real dates: in ns, any time after 1973 is over 1e17; in
+ * us, any time before the year 5000 is under it.
+ */
+static inline uint64_t
+capture_ns(uint64_t t)
+{
+	return t < UINT64_C(100000000000000000) ? t * 1000 : t;
+}
 
 static void
 key_from_meta(struct mt_flow_key *k, const struct mt_pkt_meta *meta, const uint8_t *d)
@@ -126,6 +140,8 @@ worker_packet(struct pl_worker *w, struct mt_stats *st, struct rte_mbuf *m, uint
 		MT_STAT_INC(st, wk_flows_new);
 	}
 	slot->last_tsc = now;
+	if (mt_ts_offset >= 0 && (m->ol_flags & mt_ts_flag))
+		w->env.now_ns = capture_ns(*RTE_MBUF_DYNFIELD(m, mt_ts_offset, uint64_t *));
 	payload = meta->payload_len == 0 ? NULL :
 		rte_pktmbuf_read(m, meta->payload_off, meta->payload_len, w->scratch);
 	if (mt_session_input((struct mt_session *)slot, meta->dir, meta->seq, meta->tcp_flags,
@@ -156,6 +172,7 @@ pl_worker_step(struct pl_worker *w)
 	struct mt_stats *st = mt_stats_self();
 	struct rte_mbuf *pkts[PL_BURST_MAX];
 	unsigned i, n = 0, r, tries;
+	struct timespec ts;
 	uint64_t now;
 
 	if (w->done)
@@ -174,6 +191,8 @@ pl_worker_step(struct pl_worker *w)
 	}
 	now = rte_get_tsc_cycles();
 	if (n > 0) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		w->env.now_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 		MT_STAT_ADD(st, wk_packets, n);
 		for (i = 0; i < n; i++) {
 			if (i + 1 < n)

@@ -17,6 +17,8 @@
 RTE_LOG_REGISTER(mt_logtype_pipeline, mailtap.pipeline, INFO);
 
 int mt_pkt_meta_offset = -1;
+int mt_ts_offset = -1;
+uint64_t mt_ts_flag;
 volatile int mt_pipeline_quit;
 
 /* What one lcore runs. */

@@ -43,6 +43,9 @@ struct mt_pkt_meta {
 };
 
 extern int mt_pkt_meta_offset;
+/* rx timestamp dynamic field and flag (-1 / 0 when no port gives one) */
+extern int mt_ts_offset;
+extern uint64_t mt_ts_flag;
 
 static inline struct mt_pkt_meta *
 pkt_meta(struct rte_mbuf *m)

@@ -17,6 +17,7 @@
 #include <rte_devargs.h>
 #include <rte_ethdev.h>
 #include <rte_kvargs.h>
+#include <rte_mbuf_dyn.h>
 
 #include "pipeline_priv.h"
 
@@ -113,6 +114,19 @@ pl_ports_setup(struct mt_pipeline *p, struct mt_err *err)
 			PL_LOG(WARNING, "port %s is on NUMA socket %d, main lcore on %u",
 			       pp->name, sock, rte_socket_id());
 		memset(&pconf, 0, sizeof(pconf));
+		/* net_pcap stamps each packet with its capture time (in the
+		 * standard dynamic field, without advertising the offload);
+		 * mails read offline carry that time.  A live NIC's clock is
+		 * not the epoch: live mails get the wall clock. */
+		if (pp->offline && mt_ts_offset < 0) {
+			int off = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, NULL);
+			int bit = rte_mbuf_dynflag_lookup(RTE_MBUF_DYNFLAG_RX_TIMESTAMP_NAME, NULL);
+
+			if (off >= 0 && bit >= 0) {
+				mt_ts_offset = off;
+				mt_ts_flag = UINT64_C(1) << bit;
+			}
+		}
 		rc = rte_eth_dev_configure(pid, 1, 1, &pconf);
 		if (rc != 0)
 			return mt_err_set(err, -rc, "port %s: configure: %s", pp->name,

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <string.h>
-#include <time.h>
 
 #include "mt_common.h"
 #include "mt_decode.h"
@@ -51,7 +50,6 @@ on_mail_begin(void *ctx, const char *from, size_t len)
 	struct mt_session *s = ctx;
 	struct mt_session_env *env = s->env;
 	struct mt_mail *m;
-	struct timespec ts;
 
 	MT_BUG_ON(s->in_tx);
 	s->in_tx = 1;
@@ -61,8 +59,7 @@ on_mail_begin(void *ctx, const char *from, size_t len)
 		MT_STAT_INC(env->st, mail_nomem);
 		return;
 	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	m->ts_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	m->ts_ns = env->now_ns;
 	m->seq = env->mail_seq++;
 	m->worker = env->worker;
 	m->key = s->slot.key;

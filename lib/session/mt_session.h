@@ -33,6 +33,9 @@ struct mt_session_env {
 	uint8_t keep_incomplete;
 	uint16_t worker;
 	uint64_t mail_seq;   /* next mail sequence number */
+	uint64_t now_ns;     /* time of the packet being handled (ns since the
+			      * epoch): its capture time offline, else the
+			      * wall clock of its burst */
 	struct mt_stats *st;
 	mt_session_emit_t emit;
 	void *emit_arg;
