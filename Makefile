@@ -101,6 +101,28 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@tests/tools/demo.sh
 
+# libFuzzer harnesses for the parsers (clang from Debian); each runs
+# FUZZ_SECONDS (default 60).  Pure-C modules only: no EAL needed.
+FUZZ_SECONDS ?= 60
+FUZZ_LIBSRC  := $(wildcard lib/base/*.c lib/decode/*.c lib/tcp/*.c lib/smtp/*.c)
+FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/*.c))
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIBSRC)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZ-CC $@")
+	$(Q)clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
+		-Ilib/base -Ilib/decode -Ilib/tcp -Ilib/smtp -o $@ $^
+
+fuzz:
+	@tests/tools/ensure-debs.sh clang
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+	@for f in $(FUZZ_BINS); do mkdir -p $(BUILD)/fuzz/corpus-$$(basename $$f); \
+	  echo "fuzz $$f for $(FUZZ_SECONDS)s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    $(BUILD)/fuzz/corpus-$$(basename $$f) > $$f.log 2>&1 || \
+	    { tail -40 $$f.log; echo "fuzz: $$f FAILED (crash input above)"; exit 1; }; \
+	  grep -E 'stat::(number_of_executed_units|new_units_added)' $$f.log; done
+
 clean:
 	rm -rf $(BUILD)
 
