@@ -165,6 +165,16 @@ upstream_done(const struct pl_worker *w)
 	return 1;
 }
 
+static int
+pools_low(const struct mt_pipeline *p)
+{
+	/* a jumbo segment may need a few chunks; a packet at most a few mails */
+	unsigned need = p->conf.burst * 4;
+
+	return rte_mempool_avail_count(p->chunk_pool) < need ||
+	       rte_mempool_avail_count(p->mail_pool) < need;
+}
+
 unsigned
 pl_worker_step(struct pl_worker *w)
 {
@@ -181,8 +191,13 @@ pl_worker_step(struct pl_worker *w)
 	flush_stash(w);
 	if (w->n_stash > 0)
 		return 1;
-	/* Offline: do not take packets the writer could not take the mails of. */
-	if (p->offline && rte_ring_free_count(w->out) < p->conf.burst)
+	/* Offline, wait rather than lose: do not take packets the writer could
+	 * not take the mails of, nor while the pools are low and the writer
+	 * still holds mails whose memory it will give back.  (When open
+	 * transactions hold the memory, waiting cannot help: go on, and the
+	 * mails are flagged.) */
+	if (p->offline && (rte_ring_free_count(w->out) < p->conf.burst ||
+			   (!rte_ring_empty(w->out) && pools_low(p))))
 		return 0;
 	for (tries = 0; tries < p->n_rx && n == 0; tries++) {
 		r = w->next_in;

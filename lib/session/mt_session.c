@@ -230,9 +230,13 @@ mt_session_input(struct mt_session *s, int dir, uint32_t seq, uint8_t flags,
 		}
 	}
 	MT_STAT_ADD(env->st, wk_retrans_bytes, v.skip);
-	if (v.deliver > 0 && !mt_smtp_is_tls(smtp_of(s))) {
-		MT_STAT_ADD(env->st, wk_payload_bytes, v.deliver);
-		mt_smtp_feed(smtp_of(s), (enum mt_dir)dir, payload + v.skip, v.deliver);
+	if (v.deliver > 0) {
+		if (unlikely(mt_smtp_is_tls(smtp_of(s)))) {
+			MT_STAT_ADD(env->st, wk_tls_bytes, v.deliver);
+		} else {
+			MT_STAT_ADD(env->st, wk_payload_bytes, v.deliver);
+			mt_smtp_feed(smtp_of(s), (enum mt_dir)dir, payload + v.skip, v.deliver);
+		}
 	}
 	if ((s->tcp[0].fin_seen && s->tcp[1].fin_seen) || (flags & MT_TCP_RST))
 		return 1;

@@ -49,6 +49,7 @@
 	X(wk_flows_timeout, "connections expired idle")                           \
 	X(wk_flows_drained, "connections closed at shutdown/end of capture")      \
 	X(wk_flows_midstream, "connections first seen without a SYN")             \
+	X(wk_tls_bytes, "payload bytes after STARTTLS (encrypted, not parsed)")   \
 	X(wk_retrans_bytes, "payload bytes seen twice (retransmissions)")         \
 	X(wk_gaps, "sequence gaps (data the tap never saw)")                      \
 	X(wk_gap_bytes, "bytes missing in gaps")                                  \

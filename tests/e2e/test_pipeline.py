@@ -118,3 +118,18 @@ def test_live_port_stops_cleanly_on_sigterm(tmp):
     import re
     rx = sum(int(v) for v in re.findall(r"\brx_packets=(\d+)", out))
     assert rx > 0, out
+
+
+@pytest.mark.parametrize("lcores", [1, 2])
+def test_offline_waits_for_memory_instead_of_losing_mails(tmp, lcores):
+    """Mails totalling ~40x the chunk pool: offline, the worker waits for
+    the writer to free chunks, so every mail is whole and nothing is
+    flagged or dropped."""
+    pcap, truth = mtgen(tmp, "fat", "--sessions", 150, "--concurrency", 2, "--seed", 5,
+                        "--min-size", 100000, "--max-size", 400000)
+    conf = os.path.join(os.path.dirname(__file__), "small-pools.conf")
+    r = mailtapd(tmp, [pcap], lcores=lcores, config=conf)
+    assert r.rc == 0, r
+    ok, report = compare_spool.compare(r.spool, truth)
+    assert ok, "\n".join(report) + "\n" + str(r)
+    assert r.counter("mail_chunk_nomem") == 0 and r.counter("mail_nomem") == 0, r
