@@ -149,6 +149,19 @@ const struct mt_conf_opt mt_conf_opts[] = {
 		.help = "Seconds without a packet after which a connection is "
 			"forgotten; a mail in progress is then incomplete.",
 	},
+	{
+		.section = "flow", .key = "max_ooo_bytes",
+		.type = MT_CONF_T_SIZE, .def = "256K",
+		.min = 0, .max = 64ull << 20,
+		FIELD(max_ooo_bytes),
+		.help = "Bytes held out of order per connection direction while "
+			"a hole waits to be filled (reordering on the link). "
+			"Beyond it the hole is declared lost: the mail in "
+			"progress is flagged and counted.  Each worker also "
+			"holds at most a quarter of mbuf_pool_size packets, "
+			"shared between workers.  0 disables reordering "
+			"tolerance.",
+	},
 
 	/* [smtp] */
 	{

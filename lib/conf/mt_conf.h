@@ -41,6 +41,7 @@ struct mt_conf {
 	/* [flow] */
 	unsigned max_flows;      /* per worker, default 65536 */
 	unsigned idle_timeout_s; /* default 300 */
+	uint32_t max_ooo_bytes;  /* per connection direction, default 256K */
 
 	/* [smtp] */
 	uint16_t smtp_ports[MT_CONF_MAX_PORTS];     /* default 25 */

@@ -73,6 +73,49 @@ sent:
 	MT_STAT_ADD(env->st, mail_bytes, size);
 }
 
+/*
+ * Out-of-order segments are held without a copy: the piece references the
+ * packet's mbuf, whose reference count keeps it out of the pool.  A payload
+ * that was not contiguous (a chained mbuf, read into the scratch buffer)
+ * is copied into a chunk.  The worker holds at most max_ooo_pieces, so
+ * reordering cannot drain the packet pool.
+ */
+int
+pl_worker_hold(struct mt_session_env *env, struct mt_tcp_piece *pc)
+{
+	struct pl_worker *w = env->emit_arg;
+	struct rte_mbuf *m = pc->ref;
+
+	if (w->ooo_pieces >= w->max_ooo_pieces)
+		goto refuse;
+	if (m != NULL) {
+		rte_mbuf_refcnt_update(m, 1);
+	} else {
+		m = rte_pktmbuf_alloc(env->chunk_pool);
+		if (m == NULL || pc->len > rte_pktmbuf_tailroom(m)) {
+			rte_pktmbuf_free(m);
+			goto refuse;
+		}
+		memcpy(rte_pktmbuf_mtod(m, uint8_t *), pc->data, pc->len);
+		pc->data = rte_pktmbuf_mtod(m, const uint8_t *);
+		pc->ref = m;
+	}
+	w->ooo_pieces++;
+	return 0;
+refuse:
+	MT_STAT_INC(env->st, wk_ooo_refused);
+	return -1;
+}
+
+void
+pl_worker_release(struct mt_session_env *env, struct mt_tcp_piece *pc)
+{
+	struct pl_worker *w = env->emit_arg;
+
+	rte_pktmbuf_free(pc->ref);
+	w->ooo_pieces--;
+}
+
 static void
 flush_stash(struct pl_worker *w)
 {
@@ -144,8 +187,10 @@ worker_packet(struct pl_worker *w, struct mt_stats *st, struct rte_mbuf *m, uint
 		w->env.now_ns = capture_ns(*RTE_MBUF_DYNFIELD(m, mt_ts_offset, uint64_t *));
 	payload = meta->payload_len == 0 ? NULL :
 		rte_pktmbuf_read(m, meta->payload_off, meta->payload_len, w->scratch);
+	/* a held piece may reference a single-segment mbuf only (see pl_worker_hold) */
 	if (mt_session_input((struct mt_session *)slot, meta->dir, meta->seq, meta->tcp_flags,
-			     payload, meta->payload_len)) {
+			     payload, meta->payload_len,
+			     payload == w->scratch ? NULL : m)) {
 		MT_STAT_INC(st, wk_flows_closed);
 		end_flow(w, slot);
 	}

@@ -199,9 +199,14 @@ create_roles(struct mt_pipeline *p, struct mt_err *err)
 			.keep_incomplete = (uint8_t)p->conf.keep_incomplete,
 			.worker = (uint16_t)i,
 			.st = &mt_stats_lcore[wk_l[i]],
+			.max_ooo_bytes = p->conf.max_ooo_bytes,
 			.emit = pl_worker_emit,
 			.emit_arg = w,
+			.hold = pl_worker_hold,
+			.release = pl_worker_release,
 		};
+		/* a quarter of the packet pool, shared by the workers */
+		w->max_ooo_pieces = p->conf.mbuf_pool_size / 4 / p->n_wk;
 		plans[wk_l[i]].wk[plans[wk_l[i]].n_wk++] = w;
 	}
 	p->wr = rte_zmalloc("mt_writer", sizeof(*p->wr), RTE_CACHE_LINE_SIZE);

@@ -89,6 +89,8 @@ struct pl_worker {
 	struct mt_flow_table *flows;
 	struct mt_session_env env;
 	volatile uint32_t done;
+	unsigned ooo_pieces;              /* out-of-order pieces held */
+	unsigned max_ooo_pieces;
 	unsigned n_stash;
 	struct mt_mail *stash[PL_STASH];  /* mails waiting for ring space (offline) */
 	uint8_t scratch[65536];           /* payload of chained mbufs */
@@ -133,6 +135,8 @@ unsigned pl_rx_step(struct pl_rx *rx);
 unsigned pl_worker_step(struct pl_worker *w);
 unsigned pl_writer_step(struct pl_writer *wr);
 void pl_worker_emit(struct mt_session_env *env, struct mt_mail *m);
+int pl_worker_hold(struct mt_session_env *env, struct mt_tcp_piece *pc);
+void pl_worker_release(struct mt_session_env *env, struct mt_tcp_piece *pc);
 
 /* ports */
 int pl_ports_setup(struct mt_pipeline *p, struct mt_err *err);

@@ -186,6 +186,73 @@ on_event(void *ctx, enum mt_smtp_event ev)
 	}
 }
 
+/* lib/tcp callbacks: ctx is a struct tcp_ctx on the stack of the caller. */
+struct tcp_ctx {
+	struct mt_session *s;
+	int dir;
+};
+
+static void
+tcp_deliver(void *ctx, const uint8_t *p, uint32_t n)
+{
+	struct tcp_ctx *t = ctx;
+	struct mt_session *s = t->s;
+
+	if (unlikely(mt_smtp_is_tls(smtp_of(s)))) {
+		MT_STAT_ADD(s->env->st, wk_tls_bytes, n);
+		return;
+	}
+	MT_STAT_ADD(s->env->st, wk_payload_bytes, n);
+	mt_smtp_feed(smtp_of(s), (enum mt_dir)t->dir, p, n);
+}
+
+static void
+tcp_gap(void *ctx, uint32_t n)
+{
+	struct tcp_ctx *t = ctx;
+	struct mt_mail *m = t->s->mail;
+
+	/* The mail in progress keeps what was seen and says what was not. */
+	if (m != NULL) {
+		m->flags |= MT_MAIL_F_GAP;
+		m->gap_bytes += n;
+	}
+}
+
+static int
+tcp_hold(void *ctx, struct mt_tcp_piece *pc)
+{
+	struct tcp_ctx *t = ctx;
+
+	return t->s->env->hold(t->s->env, pc);
+}
+
+static void
+tcp_release(void *ctx, struct mt_tcp_piece *pc)
+{
+	struct tcp_ctx *t = ctx;
+
+	t->s->env->release(t->s->env, pc);
+}
+
+static const struct mt_tcp_ops session_tcp_ops = {
+	.deliver = tcp_deliver,
+	.gap = tcp_gap,
+	.hold = tcp_hold,
+	.release = tcp_release,
+};
+
+static void
+count_tcp(struct mt_stats *st, const struct mt_tcp_counters *c)
+{
+	MT_STAT_ADD(st, wk_retrans_bytes, c->retrans_bytes);
+	MT_STAT_ADD(st, wk_ooo_segments, c->ooo_segments);
+	MT_STAT_ADD(st, wk_ooo_overflow, c->ooo_overflow);
+	MT_STAT_ADD(st, wk_gaps, c->gaps);
+	MT_STAT_ADD(st, wk_gap_bytes, c->gap_bytes);
+	MT_STAT_ADD(st, wk_out_of_window, c->out_of_window);
+}
+
 static const struct mt_smtp_ops session_smtp_ops = {
 	.helo = on_helo,
 	.mail_begin = on_mail_begin,
@@ -209,35 +276,21 @@ mt_session_init(struct mt_session *s, struct mt_session_env *env)
 
 int
 mt_session_input(struct mt_session *s, int dir, uint32_t seq, uint8_t flags,
-		 const uint8_t *payload, uint32_t len)
+		 const uint8_t *payload, uint32_t len, void *ref)
 {
 	struct mt_session_env *env = s->env;
-	struct mt_tcp_verdict v;
+	struct tcp_ctx t = { .s = s, .dir = dir };
+	struct mt_tcp_counters c = { 0 };
 
 	if (s->closed)
 		return 1;
-	mt_tcp_dir_segment(&s->tcp[dir], seq, flags, len, &v);
-	if (v.midstream && !s->tcp[dir ^ 1].synced && !s->midstream) {
+	mt_tcp_dir_input(&s->tcp[dir], seq, flags, payload, len, ref, env->max_ooo_bytes,
+			 &session_tcp_ops, &t, &c);
+	if (c.midstream && !s->tcp[dir ^ 1].synced && !s->midstream) {
 		s->midstream = 1;
 		MT_STAT_INC(env->st, wk_flows_midstream);
 	}
-	if (v.gap) {
-		MT_STAT_INC(env->st, wk_gaps);
-		MT_STAT_ADD(env->st, wk_gap_bytes, v.gap);
-		if (s->mail != NULL) {
-			s->mail->flags |= MT_MAIL_F_GAP;
-			s->mail->gap_bytes += v.gap;
-		}
-	}
-	MT_STAT_ADD(env->st, wk_retrans_bytes, v.skip);
-	if (v.deliver > 0) {
-		if (unlikely(mt_smtp_is_tls(smtp_of(s)))) {
-			MT_STAT_ADD(env->st, wk_tls_bytes, v.deliver);
-		} else {
-			MT_STAT_ADD(env->st, wk_payload_bytes, v.deliver);
-			mt_smtp_feed(smtp_of(s), (enum mt_dir)dir, payload + v.skip, v.deliver);
-		}
-	}
+	count_tcp(env->st, &c);
 	if ((s->tcp[0].fin_seen && s->tcp[1].fin_seen) || (flags & MT_TCP_RST))
 		return 1;
 	return 0;
@@ -246,8 +299,15 @@ mt_session_input(struct mt_session *s, int dir, uint32_t seq, uint8_t flags,
 void
 mt_session_close(struct mt_session *s)
 {
+	struct tcp_ctx t = { .s = s };
+	struct mt_tcp_counters c = { 0 };
+
 	if (s->closed)
 		return;
+	/* client side first: a held end of data before its held reply */
+	for (t.dir = MT_DIR_C2S; t.dir <= MT_DIR_S2C; t.dir++)
+		mt_tcp_dir_flush(&s->tcp[t.dir], &session_tcp_ops, &t, &c);
+	count_tcp(s->env->st, &c);
 	s->closed = 1;
 	mt_smtp_close(smtp_of(s));
 	MT_BUG_ON(s->in_tx || s->mail != NULL);

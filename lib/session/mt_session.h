@@ -19,6 +19,7 @@
 #include "mt_flow.h"
 #include "mt_mail.h"
 #include "mt_stats.h"
+#include "mt_tcp.h"
 
 struct mt_session_env;
 
@@ -36,9 +37,14 @@ struct mt_session_env {
 	uint64_t now_ns;     /* time of the packet being handled (ns since the
 			      * epoch): its capture time offline, else the
 			      * wall clock of its burst */
+	uint32_t max_ooo_bytes; /* per connection direction */
 	struct mt_stats *st;
 	mt_session_emit_t emit;
 	void *emit_arg;
+	/* Keep / drop the buffer of a segment held out of order (see
+	 * struct mt_tcp_ops); arg is emit_arg. */
+	int (*hold)(struct mt_session_env *env, struct mt_tcp_piece *pc);
+	void (*release)(struct mt_session_env *env, struct mt_tcp_piece *pc);
 };
 
 struct mt_session;
@@ -50,15 +56,18 @@ size_t mt_session_size(void);
 void mt_session_init(struct mt_session *s, struct mt_session_env *env);
 
 /*
- * One TCP segment of direction dir: sequence number, flags, and its
- * payload (contiguous).  Returns 1 when the connection is over (both FINs
- * or a RST): the caller then calls mt_session_close() and frees the slot.
+ * One TCP segment of direction dir: sequence number, flags, its payload
+ * (contiguous) and the caller's handle for the payload's buffer (given to
+ * env->hold if the segment is held out of order).  Returns 1 when the
+ * connection is over (both FINs or a RST): the caller then calls
+ * mt_session_close() and frees the slot.
  */
 int mt_session_input(struct mt_session *s, int dir, uint32_t seq, uint8_t tcp_flags,
-		     const uint8_t *payload, uint32_t len);
+		     const uint8_t *payload, uint32_t len, void *ref);
 
-/* End the session: a transaction in progress is finished as unconfirmed
- * or incomplete and emitted per policy.  Idempotent. */
+/* End the session: what is held out of order is delivered after a gap,
+ * then a transaction in progress is finished as unconfirmed or incomplete
+ * and emitted per policy.  Idempotent. */
 void mt_session_close(struct mt_session *s);
 
 static inline struct mt_flow_slot *

@@ -51,6 +51,10 @@
 	X(wk_flows_midstream, "connections first seen without a SYN")             \
 	X(wk_tls_bytes, "payload bytes after STARTTLS (encrypted, not parsed)")   \
 	X(wk_retrans_bytes, "payload bytes seen twice (retransmissions)")         \
+	X(wk_ooo_segments, "segments held out of order")                          \
+	X(wk_ooo_overflow, "holes declared lost because the hold was full")       \
+	X(wk_ooo_refused, "out-of-order holds refused by the worker budget")      \
+	X(wk_out_of_window, "segments far outside the window, ignored")          \
 	X(wk_gaps, "sequence gaps (data the tap never saw)")                      \
 	X(wk_gap_bytes, "bytes missing in gaps")                                  \
 	X(smtp_line_too_long, "SMTP command lines over the limit")                \

@@ -1,50 +1,99 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * mt_tcp.h - one direction of a TCP connection: which bytes of a segment
- * are new stream data, in order.
+ * mt_tcp.h - one direction of a TCP connection as a tap sees it: which
+ * octets are new, in order, and where the tap missed some.
  *
- * Sequence numbers are compared modulo 2^32 (serial arithmetic), so the
- * stream may wrap.  The stream offset is kept as a 64-bit count of the
- * octets delivered.
+ *        next_seq                       held out of order (sorted)
+ *           |                      +--------+   +-----+
+ *   ...delivered...|    hole       | piece0 |   | p1  |
+ *   ---------------+---------------+--------+---+-----+---> seq
  *
- * Policy: first data wins.  Bytes already delivered (retransmissions,
- * overlapping resends) are skipped and counted, even if their content
- * differs.
+ * A segment at next_seq is delivered at once, then every held piece it
+ * makes contiguous.  A segment beyond next_seq is held (the caller keeps a
+ * reference to its buffer: no copy) until the hole fills.  When the hold
+ * cannot grow (MT_TCP_OOO_MAX pieces, the per-flow byte cap, or the
+ * caller's budget refuses), or at close, the hole is declared lost: a gap
+ * of that many octets is reported and the held pieces are delivered after
+ * it.  The stream is never stitched across a gap silently.
  *
- * LIMITS
- *	No out-of-order buffering yet: a segment beyond the next expected
- *	sequence number is a gap; the missing octets are reported (the
- *	caller flags the mail in progress incomplete) and the stream resumes
- *	at the new segment.
+ * Policy: first data wins.  Octets already delivered or already held are
+ * never replaced by a later copy (retransmission, overlap with different
+ * content): the later copy's overlapping octets are dropped and counted.
+ *
+ * Sequence numbers are compared modulo 2^32 (serial arithmetic); the
+ * stream offset is a 64-bit count of octets delivered or lost.
+ *
+ * A SYN consumes one sequence number, so does a FIN.  A FIN that arrives
+ * before the data it follows is remembered and takes effect in order.
+ * A stream first seen without its SYN syncs on its first segment with
+ * data (mid-stream pickup).
  */
 #ifndef MT_TCP_H
 #define MT_TCP_H
 
 #include <stdint.h>
 
-struct mt_tcp_dir {
-	uint32_t next_seq;  /* next expected sequence number */
-	uint8_t synced;     /* next_seq is valid */
-	uint8_t syn_seen;   /* synced from a SYN (not mid-stream) */
-	uint8_t fin_seen;
-	uint8_t rst_seen;
-	uint64_t offset;    /* octets delivered so far */
+#define MT_TCP_OOO_MAX 8
+#define MT_TCP_MAX_AHEAD (1 << 30) /* a segment further ahead is ignored */
+
+/* An out-of-order byte range, referencing the caller's buffer. */
+struct mt_tcp_piece {
+	uint32_t seq;
+	uint32_t len;
+	const uint8_t *data;
+	void *ref;      /* caller's handle, held while the piece is buffered */
 };
 
-/* What to do with one segment's payload. */
-struct mt_tcp_verdict {
-	uint32_t skip;      /* leading payload octets already seen */
-	uint32_t deliver;   /* octets after skip that are new, in order */
-	uint32_t gap;       /* octets missing before this segment */
-	uint8_t midstream;  /* this segment synced a stream with no SYN */
+struct mt_tcp_dir {
+	uint32_t next_seq;   /* next expected sequence number */
+	uint32_t fin_seq;    /* sequence number of a FIN seen early */
+	uint32_t ooo_bytes;  /* octets held */
+	uint8_t synced;      /* next_seq is valid */
+	uint8_t syn_seen;    /* synced from a SYN (not mid-stream) */
+	uint8_t fin_seen;    /* FIN taken, in order */
+	uint8_t fin_early;   /* fin_seq is valid */
+	uint8_t rst_seen;
+	uint8_t n_ooo;
+	uint64_t offset;     /* octets delivered or declared lost */
+	struct mt_tcp_piece ooo[MT_TCP_OOO_MAX];
+};
+
+/* What the caller provides; ctx is its own. */
+struct mt_tcp_ops {
+	/* in-order octets */
+	void (*deliver)(void *ctx, const uint8_t *p, uint32_t n);
+	/* n octets the tap never saw, at this point of the stream */
+	void (*gap)(void *ctx, uint32_t n);
+	/* Keep the piece's buffer while it is held.  The callback may
+	 * replace pc->data and pc->ref (e.g. copy a non-contiguous payload).
+	 * Returns 0, or -1 to refuse (budget exhausted, nothing to hold). */
+	int (*hold)(void *ctx, struct mt_tcp_piece *pc);
+	/* Drop a reference taken by hold(). */
+	void (*release)(void *ctx, struct mt_tcp_piece *pc);
+};
+
+/* Counters of one input call (added to, never reset by lib/tcp). */
+struct mt_tcp_counters {
+	uint64_t retrans_bytes;  /* octets seen before (first copy kept) */
+	uint64_t ooo_segments;   /* segments held out of order */
+	uint64_t ooo_overflow;   /* holes declared lost because the hold was full */
+	uint64_t gaps;
+	uint64_t gap_bytes;
+	uint64_t midstream;      /* streams synced without a SYN */
+	uint64_t out_of_window;  /* segments over MT_TCP_MAX_AHEAD ahead, ignored */
 };
 
 /*
- * Account one segment (seq, TCP flags, payload length) in direction d and
- * say which payload octets to deliver.  A SYN's sequence number is
- * consumed, so is a FIN's.
+ * One segment of direction d: sequence number, TCP flags, payload (data,
+ * len) and the caller's handle for its buffer (passed to ops->hold).
+ * max_ooo_bytes caps the octets held for this direction.
  */
-void mt_tcp_dir_segment(struct mt_tcp_dir *d, uint32_t seq, uint8_t flags,
-			uint32_t len, struct mt_tcp_verdict *v);
+void mt_tcp_dir_input(struct mt_tcp_dir *d, uint32_t seq, uint8_t flags, const uint8_t *data,
+		      uint32_t len, void *ref, uint32_t max_ooo_bytes,
+		      const struct mt_tcp_ops *ops, void *ctx, struct mt_tcp_counters *c);
+
+/* Declare every hole lost and deliver what is held (connection ending). */
+void mt_tcp_dir_flush(struct mt_tcp_dir *d, const struct mt_tcp_ops *ops, void *ctx,
+		      struct mt_tcp_counters *c);
 
 #endif /* MT_TCP_H */
