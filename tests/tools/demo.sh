@@ -14,10 +14,12 @@ if [ ! -s "$pcap" ]; then
 fi
 rm -rf "$out/spool"
 mem=$(tests/tools/eal-mem.sh 1024)
-echo "+ build/bin/mailtapd -l 0-1 --no-pci $mem --file-prefix mt-demo-$$ \\"
+# lcore 0: RX + worker, lcore 1: writer; on a 1-CPU machine both on CPU 0
+if [ "$(nproc)" -ge 2 ]; then lcores="-l 0-1"; else lcores="--lcores 0@0,1@0"; fi
+echo "+ build/bin/mailtapd $lcores --no-pci $mem --file-prefix mt-demo-$$ \\"
 echo "+     --vdev net_pcap0,rx_pcap=$pcap -- --config config/mailtap.conf --spool $out/spool"
 # shellcheck disable=SC2086
-build/bin/mailtapd -l 0-1 --no-pci $mem --file-prefix "mt-demo-$$" \
+build/bin/mailtapd $lcores --no-pci $mem --file-prefix "mt-demo-$$" \
 	--vdev "net_pcap0,rx_pcap=$pcap" -- --config config/mailtap.conf --spool "$out/spool"
 echo
 echo "spool: $out/spool ($(ls "$out/spool" | grep -c '\.eml$') mails as <id>.eml + <id>.json)"
