@@ -146,8 +146,27 @@ const struct mt_conf_opt mt_conf_opts[] = {
 		.type = MT_CONF_T_UINT, .def = "300",
 		.min = 1, .max = 86400,
 		FIELD(idle_timeout_s),
-		.help = "Seconds without a packet after which a connection is "
-			"forgotten; a mail in progress is then incomplete.",
+		.help = "Seconds without a packet after which an established "
+			"connection is forgotten; a mail in progress is then "
+			"incomplete.",
+	},
+	{
+		.section = "flow", .key = "handshake_timeout_s",
+		.type = MT_CONF_T_UINT, .def = "30",
+		.min = 1, .max = 86400,
+		FIELD(handshake_timeout_s),
+		.help = "Seconds a connection that has carried no data yet (a "
+			"bare handshake, or a SYN flood) is kept without a "
+			"packet.  Such connections are also evicted first when "
+			"the table is full.",
+	},
+	{
+		.section = "flow", .key = "closing_timeout_s",
+		.type = MT_CONF_T_UINT, .def = "10",
+		.min = 1, .max = 86400,
+		FIELD(closing_timeout_s),
+		.help = "Seconds a connection is kept after its first FIN or a "
+			"RST, for the last segments of the other side.",
 	},
 	{
 		.section = "flow", .key = "max_ooo_bytes",

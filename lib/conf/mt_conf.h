@@ -40,7 +40,9 @@ struct mt_conf {
 
 	/* [flow] */
 	unsigned max_flows;      /* per worker, default 65536 */
-	unsigned idle_timeout_s; /* default 300 */
+	unsigned idle_timeout_s; /* established, default 300 */
+	unsigned handshake_timeout_s; /* no data yet, default 30 */
+	unsigned closing_timeout_s;   /* after FIN/RST, default 10 */
 	uint32_t max_ooo_bytes;  /* per connection direction, default 256K */
 
 	/* [smtp] */

@@ -13,12 +13,15 @@
 
 #define FLOW_HASH_SEED 0x6d5a6d5au
 
+#define NIL UINT32_MAX
+
 struct mt_flow_table {
 	struct rte_hash *h;
 	uint8_t *slots;
 	uint32_t slot_size;
 	uint32_t n_slots;
-	uint32_t hand;
+	uint32_t head[MT_FLOW_NCLASS];
+	uint32_t tail[MT_FLOW_NCLASS];
 };
 
 void
@@ -93,6 +96,8 @@ mt_flow_table_create(const struct mt_flow_table_params *prm)
 		return NULL;
 	}
 	t->slot_size = RTE_ALIGN_CEIL(prm->slot_size, RTE_CACHE_LINE_SIZE);
+	for (int c = 0; c < MT_FLOW_NCLASS; c++)
+		t->head[c] = t->tail[c] = NIL;
 	t->h = rte_hash_create(&hp);
 	if (t->h == NULL)
 		goto fail;
@@ -127,6 +132,39 @@ slot_at(struct mt_flow_table *t, uint32_t i)
 	return (struct mt_flow_slot *)(t->slots + (size_t)i * t->slot_size);
 }
 
+static inline uint32_t
+slot_idx(const struct mt_flow_table *t, const struct mt_flow_slot *s)
+{
+	return (uint32_t)(((const uint8_t *)s - t->slots) / t->slot_size);
+}
+
+static void
+list_unlink(struct mt_flow_table *t, struct mt_flow_slot *s)
+{
+	if (s->prev != NIL)
+		slot_at(t, s->prev)->next = s->next;
+	else
+		t->head[s->cls] = s->next;
+	if (s->next != NIL)
+		slot_at(t, s->next)->prev = s->prev;
+	else
+		t->tail[s->cls] = s->prev;
+}
+
+static void
+list_append(struct mt_flow_table *t, struct mt_flow_slot *s)
+{
+	uint32_t i = slot_idx(t, s);
+
+	s->next = NIL;
+	s->prev = t->tail[s->cls];
+	if (s->prev != NIL)
+		slot_at(t, s->prev)->next = i;
+	else
+		t->head[s->cls] = i;
+	t->tail[s->cls] = i;
+}
+
 struct mt_flow_slot *
 mt_flow_table_lookup(struct mt_flow_table *t, const struct mt_flow_key *k, uint32_t hash)
 {
@@ -153,6 +191,8 @@ mt_flow_table_add(struct mt_flow_table *t, const struct mt_flow_key *k, uint32_t
 	s->key = *k;
 	s->hash = hash;
 	s->in_use = 1;
+	s->cls = MT_FLOW_HANDSHAKE;
+	list_append(t, s);
 	*slot = s;
 	return 0;
 }
@@ -165,6 +205,7 @@ mt_flow_table_del(struct mt_flow_table *t, struct mt_flow_slot *s)
 	MT_BUG_ON(!s->in_use);
 	pos = rte_hash_del_key_with_hash(t->h, &s->key, s->hash);
 	MT_BUG_ON(pos < 0 || slot_at(t, (uint32_t)pos) != s);
+	list_unlink(t, s);
 	s->in_use = 0;
 }
 
@@ -177,19 +218,54 @@ mt_flow_table_count(const struct mt_flow_table *t)
 }
 
 void
-mt_flow_table_sweep(struct mt_flow_table *t, uint32_t budget, uint64_t now,
-		    uint64_t timeout_tsc, mt_flow_visit_t expire, void *arg)
+mt_flow_table_touch(struct mt_flow_table *t, struct mt_flow_slot *s, enum mt_flow_class cls,
+		    uint64_t now)
+{
+	s->last_tsc = now;
+	/* already last of its class: the common case, nothing to move */
+	if (s->cls == cls && s->next == NIL)
+		return;
+	list_unlink(t, s);
+	s->cls = (uint8_t)cls;
+	list_append(t, s);
+}
+
+unsigned
+mt_flow_table_expire(struct mt_flow_table *t, uint64_t now,
+		     const uint64_t timeout_tsc[MT_FLOW_NCLASS], uint32_t budget,
+		     mt_flow_visit_t expire, void *arg)
 {
 	struct mt_flow_slot *s;
+	unsigned c, n = 0;
 
-	budget = MT_MIN(budget, t->n_slots);
-	while (budget-- > 0) {
-		s = slot_at(t, t->hand);
-		if (++t->hand == t->n_slots)
-			t->hand = 0;
-		if (s->in_use && s->last_tsc + timeout_tsc <= now)
+	for (c = 0; c < MT_FLOW_NCLASS; c++) {
+		while (n < budget && t->head[c] != NIL) {
+			s = slot_at(t, t->head[c]);
+			if (s->last_tsc + timeout_tsc[c] > now)
+				break;
 			expire(s, arg);
+			MT_BUG_ON(s->in_use);
+			n++;
+		}
 	}
+	return n;
+}
+
+int
+mt_flow_table_evict(struct mt_flow_table *t, mt_flow_visit_t evict, void *arg)
+{
+	struct mt_flow_slot *s;
+	unsigned c;
+
+	for (c = 0; c < MT_FLOW_NCLASS; c++) {
+		if (t->head[c] == NIL)
+			continue;
+		s = slot_at(t, t->head[c]);
+		evict(s, arg);
+		MT_BUG_ON(s->in_use);
+		return 0;
+	}
+	return -ENOENT;
 }
 
 void

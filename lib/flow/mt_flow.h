@@ -11,13 +11,20 @@
  * of fixed-size slots: no allocation after creation.  One table belongs to
  * one worker lcore; it is not thread-safe.
  *
- * Idle expiry is a clock hand: mt_flow_table_sweep() visits a bounded
- * number of slots per call and reports those idle for longer than the
- * timeout.
+ * Timers: every slot is on one of MT_FLOW_NCLASS lists, one per timeout
+ * class (handshake only, established, closing), kept in order of last
+ * activity: mt_flow_table_touch() moves a slot to the tail of its class.
+ * With one timeout per class, the head of each list is the next to expire,
+ * so expiry and "evict the oldest idle" are O(1) per flow - a timing wheel
+ * with one slot per class, driven by the TSC, embedded in the slots (no
+ * allocation, no rte_timer per flow).
  *
  * LIMITS
- *	max_flows slots; mt_flow_table_add fails with -ENOSPC when full (the
- *	caller counts it).
+ *	max_flows slots; mt_flow_table_add fails with -ENOSPC when full; the
+ *	caller then evicts (mt_flow_table_evict) and retries.  Eviction takes
+ *	the oldest handshake-only flow first (a SYN flood evicts itself, not
+ *	the sessions carrying mail), then the oldest closing one, then the
+ *	oldest established one.
  */
 #ifndef MT_FLOW_H
 #define MT_FLOW_H
@@ -49,11 +56,22 @@ void mt_flow_key_addr_str(const struct mt_flow_key *k, int srv, char *buf, size_
 
 struct mt_flow_table;
 
+/* Timeout classes, in eviction order. */
+enum mt_flow_class {
+	MT_FLOW_HANDSHAKE = 0, /* no payload seen yet */
+	MT_FLOW_CLOSING,       /* FIN or RST seen */
+	MT_FLOW_ESTABLISHED,
+	MT_FLOW_NCLASS
+};
+
 /* Every slot begins with this header; the caller's state follows. */
 struct mt_flow_slot {
 	struct mt_flow_key key;
 	uint32_t hash;
-	uint32_t in_use;
+	uint8_t in_use;
+	uint8_t cls;           /* enum mt_flow_class */
+	uint16_t pad;
+	uint32_t prev, next;   /* class list links (slot indices) */
 	uint64_t last_tsc;
 };
 
@@ -82,10 +100,22 @@ uint32_t mt_flow_table_count(const struct mt_flow_table *t);
 
 typedef void (*mt_flow_visit_t)(struct mt_flow_slot *s, void *arg);
 
-/* Visit up to budget slots from the clock hand; call expire() for each in
- * use whose last_tsc + timeout_tsc <= now.  expire() must delete it. */
-void mt_flow_table_sweep(struct mt_flow_table *t, uint32_t budget, uint64_t now,
-			 uint64_t timeout_tsc, mt_flow_visit_t expire, void *arg);
+/* Record activity at now and (re)file the slot under class cls. */
+void mt_flow_table_touch(struct mt_flow_table *t, struct mt_flow_slot *s,
+			 enum mt_flow_class cls, uint64_t now);
+
+/*
+ * Call expire() for up to budget slots whose class timeout has passed
+ * (last_tsc + timeout_tsc[cls] <= now), oldest first.  expire() must
+ * delete the slot.  Returns the number expired.
+ */
+unsigned mt_flow_table_expire(struct mt_flow_table *t, uint64_t now,
+			      const uint64_t timeout_tsc[MT_FLOW_NCLASS], uint32_t budget,
+			      mt_flow_visit_t expire, void *arg);
+
+/* Call evict() on the slot eviction takes (see LIMITS); it must delete
+ * it.  Returns 0, or -ENOENT if the table is empty. */
+int mt_flow_table_evict(struct mt_flow_table *t, mt_flow_visit_t evict, void *arg);
 
 /* Call fn for every slot in use (fn may delete the slot). */
 void mt_flow_table_foreach(struct mt_flow_table *t, mt_flow_visit_t fn, void *arg);

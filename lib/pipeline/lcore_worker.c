@@ -4,6 +4,7 @@
  * feed the session (TCP order, SMTP automaton, mail rebuild), and hand
  * finished mails to the writer ring.
  */
+#include <errno.h>
 #include <time.h>
 
 #include <rte_cycles.h>
@@ -12,7 +13,7 @@
 #include "mt_decode.h"
 #include "pipeline_priv.h"
 
-#define SWEEP_BUDGET 64
+#define EXPIRE_BUDGET 64 /* connections expired per step at most */
 
 /*
  * The timestamp field's unit is the driver's: net_pcap in DPDK 22.11 gives
@@ -146,6 +147,15 @@ expire_flow(struct mt_flow_slot *slot, void *arg)
 }
 
 static void
+evict_flow(struct mt_flow_slot *slot, void *arg)
+{
+	struct pl_worker *w = arg;
+
+	MT_STAT_INC(w->env.st, wk_flows_evicted);
+	end_flow(w, slot);
+}
+
+static void
 drain_flow(struct mt_flow_slot *slot, void *arg)
 {
 	struct pl_worker *w = arg;
@@ -175,6 +185,8 @@ worker_packet(struct pl_worker *w, struct mt_stats *st, struct rte_mbuf *m, uint
 			return;
 		}
 		rc = mt_flow_table_add(w->flows, &key, meta->hash, &slot);
+		if (rc == -ENOSPC && mt_flow_table_evict(w->flows, evict_flow, w) == 0)
+			rc = mt_flow_table_add(w->flows, &key, meta->hash, &slot);
 		if (rc != 0) {
 			MT_STAT_INC(st, wk_drop_flow_full);
 			return;
@@ -182,7 +194,6 @@ worker_packet(struct pl_worker *w, struct mt_stats *st, struct rte_mbuf *m, uint
 		mt_session_init((struct mt_session *)slot, &w->env);
 		MT_STAT_INC(st, wk_flows_new);
 	}
-	slot->last_tsc = now;
 	if (mt_ts_offset >= 0 && (m->ol_flags & mt_ts_flag))
 		w->env.now_ns = capture_ns(*RTE_MBUF_DYNFIELD(m, mt_ts_offset, uint64_t *));
 	payload = meta->payload_len == 0 ? NULL :
@@ -193,7 +204,9 @@ worker_packet(struct pl_worker *w, struct mt_stats *st, struct rte_mbuf *m, uint
 			     payload == w->scratch ? NULL : m)) {
 		MT_STAT_INC(st, wk_flows_closed);
 		end_flow(w, slot);
+		return;
 	}
+	mt_flow_table_touch(w->flows, slot, mt_session_class((struct mt_session *)slot), now);
 }
 
 static int
@@ -261,7 +274,7 @@ pl_worker_step(struct pl_worker *w)
 		}
 		rte_pktmbuf_free_bulk(pkts, n);
 	}
-	mt_flow_table_sweep(w->flows, SWEEP_BUDGET, now, p->timeout_tsc, expire_flow, w);
+	mt_flow_table_expire(w->flows, now, p->timeout_tsc, EXPIRE_BUDGET, expire_flow, w);
 	if (n == 0 && upstream_done(w)) {
 		mt_flow_table_foreach(w->flows, drain_flow, w);
 		flush_stash(w);

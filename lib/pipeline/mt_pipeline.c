@@ -234,7 +234,9 @@ mt_pipeline_create(const struct mt_conf *conf, struct mt_err *err)
 	}
 	p->conf = *conf;
 	p->run_id = (uint32_t)time(NULL);
-	p->timeout_tsc = (uint64_t)conf->idle_timeout_s * rte_get_tsc_hz();
+	p->timeout_tsc[MT_FLOW_HANDSHAKE] = (uint64_t)conf->handshake_timeout_s * rte_get_tsc_hz();
+	p->timeout_tsc[MT_FLOW_CLOSING] = (uint64_t)conf->closing_timeout_s * rte_get_tsc_hz();
+	p->timeout_tsc[MT_FLOW_ESTABLISHED] = (uint64_t)conf->idle_timeout_s * rte_get_tsc_hz();
 	for (i = 0; i < conf->n_smtp_ports; i++)
 		p->smtp_port[conf->smtp_ports[i] >> 3] |= (uint8_t)(1u << (conf->smtp_ports[i] & 7));
 	if (conf->burst > PL_BURST_MAX) {

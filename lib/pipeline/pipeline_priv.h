@@ -108,7 +108,7 @@ struct mt_pipeline {
 	struct mt_conf conf;
 	uint8_t offline;
 	uint32_t run_id;
-	uint64_t timeout_tsc;
+	uint64_t timeout_tsc[MT_FLOW_NCLASS];
 	struct rte_mempool *pkt_pool;
 	struct rte_mempool *mail_pool;
 	struct rte_mempool *chunk_pool;

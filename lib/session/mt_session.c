@@ -296,6 +296,18 @@ mt_session_input(struct mt_session *s, int dir, uint32_t seq, uint8_t flags,
 	return 0;
 }
 
+enum mt_flow_class
+mt_session_class(const struct mt_session *s)
+{
+	const struct mt_tcp_dir *c = &s->tcp[MT_DIR_C2S], *v = &s->tcp[MT_DIR_S2C];
+
+	if (c->fin_seen || v->fin_seen || c->rst_seen || v->rst_seen)
+		return MT_FLOW_CLOSING;
+	if (c->offset == 0 && v->offset == 0 && c->n_ooo == 0 && v->n_ooo == 0)
+		return MT_FLOW_HANDSHAKE;
+	return MT_FLOW_ESTABLISHED;
+}
+
 void
 mt_session_close(struct mt_session *s)
 {

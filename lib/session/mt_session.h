@@ -70,6 +70,9 @@ int mt_session_input(struct mt_session *s, int dir, uint32_t seq, uint8_t tcp_fl
  * and emitted per policy.  Idempotent. */
 void mt_session_close(struct mt_session *s);
 
+/* The timeout class the connection is in now. */
+enum mt_flow_class mt_session_class(const struct mt_session *s);
+
 static inline struct mt_flow_slot *
 mt_session_slot(struct mt_session *s)
 {

@@ -47,6 +47,7 @@
 	X(wk_flows_new, "connections created")                                    \
 	X(wk_flows_closed, "connections closed by FIN/RST")                       \
 	X(wk_flows_timeout, "connections expired idle")                           \
+	X(wk_flows_evicted, "connections evicted to make room (table full)")     \
 	X(wk_flows_drained, "connections closed at shutdown/end of capture")      \
 	X(wk_flows_midstream, "connections first seen without a SYN")             \
 	X(wk_tls_bytes, "payload bytes after STARTTLS (encrypted, not parsed)")   \

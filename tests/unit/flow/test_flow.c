@@ -96,31 +96,79 @@ expire(struct mt_flow_slot *s, void *arg)
 	mt_flow_table_del(arg, s);
 }
 
-static void
-sweep_expires_only_idle_flows(void **state)
+static struct mt_flow_slot *
+add(struct mt_flow_table *t, uint32_t cli)
 {
-	struct mt_flow_table_params prm = { .name = "t_sweep", .max_flows = 128,
-					    .slot_size = 128, .socket_id = 0 };
-	struct mt_flow_table *t = mt_flow_table_create(&prm);
 	struct mt_flow_slot *s;
 	struct mt_flow_key k;
-	struct mt_pkt p;
+	struct mt_pkt p = pkt(cli, 2000, 1);
+
+	mt_flow_key_from_pkt(&k, &p, MT_DIR_C2S);
+	assert_int_equal(mt_flow_table_add(t, &k, mt_flow_key_hash(&k), &s), 0);
+	return s;
+}
+
+static void
+expiry_follows_each_class_timeout_oldest_first(void **state)
+{
+	struct mt_flow_table_params prm = { .name = "t_exp", .max_flows = 128,
+					    .slot_size = 128, .socket_id = 0 };
+	struct mt_flow_table *t = mt_flow_table_create(&prm);
+	const uint64_t timeout[MT_FLOW_NCLASS] = { 30, 10, 300 };
+	struct mt_flow_slot *s[100];
 	unsigned i;
 
 	(void)state;
 	assert_non_null(t);
 	for (i = 0; i < 100; i++) {
-		p = pkt(0x02000000u + i, 2000, 1);
-		mt_flow_key_from_pkt(&k, &p, MT_DIR_C2S);
-		assert_int_equal(mt_flow_table_add(t, &k, mt_flow_key_hash(&k), &s), 0);
-		s->last_tsc = i < 30 ? 100 : 5000; /* 30 idle, 70 recent */
+		s[i] = add(t, 0x02000000u + i);
+		/* 0-29 handshake, 30-59 closing, 60-99 established */
+		mt_flow_table_touch(t, s[i], i < 30 ? MT_FLOW_HANDSHAKE :
+				    i < 60 ? MT_FLOW_CLOSING : MT_FLOW_ESTABLISHED, 1000 + i);
 	}
+	/* a later packet moves 60 to the end of its class */
+	mt_flow_table_touch(t, s[60], MT_FLOW_ESTABLISHED, 1200);
 	expired = 0;
-	/* budget-bounded: a full turn of the hand takes several calls */
-	for (i = 0; i < 64; i++)
-		mt_flow_table_sweep(t, 16, 5500, 1000, expire, t);
-	assert_int_equal(expired, 30);
-	assert_int_equal(mt_flow_table_count(t), 70);
+	/* at 1050: handshake flows idle since <= 1020 and closing ones since
+	 * <= 1040 are due: 0..20 and 30..40 */
+	mt_flow_table_expire(t, 1050, timeout, 1000, expire, t);
+	assert_int_equal(expired, 21 + 11);
+	assert_int_equal(mt_flow_table_count(t), 100 - 32);
+	/* the budget bounds the work of one call */
+	expired = 0;
+	assert_int_equal(mt_flow_table_expire(t, 1399, timeout, 5, expire, t), 5);
+	/* at 1399 every established flow but 60 (touched at 1200) is due */
+	mt_flow_table_expire(t, 1399, timeout, 1000, expire, t);
+	assert_int_equal(mt_flow_table_count(t), 1);
+	assert_true(s[60]->in_use);
+	mt_flow_table_free(t);
+}
+
+static void
+eviction_takes_handshake_flows_before_mail_sessions(void **state)
+{
+	struct mt_flow_table_params prm = { .name = "t_evict", .max_flows = 64,
+					    .slot_size = 128, .socket_id = 0 };
+	struct mt_flow_table *t = mt_flow_table_create(&prm);
+	struct mt_flow_slot *est, *syn1, *syn2;
+
+	(void)state;
+	assert_non_null(t);
+	est = add(t, 0x03000001);
+	mt_flow_table_touch(t, est, MT_FLOW_ESTABLISHED, 1);   /* oldest of all */
+	syn1 = add(t, 0x03000002);
+	mt_flow_table_touch(t, syn1, MT_FLOW_HANDSHAKE, 5);
+	syn2 = add(t, 0x03000003);
+	mt_flow_table_touch(t, syn2, MT_FLOW_HANDSHAKE, 6);
+	expired = 0;
+	assert_int_equal(mt_flow_table_evict(t, expire, t), 0);
+	assert_false(syn1->in_use);
+	assert_true(est->in_use && syn2->in_use);
+	assert_int_equal(mt_flow_table_evict(t, expire, t), 0);
+	assert_false(syn2->in_use);
+	assert_int_equal(mt_flow_table_evict(t, expire, t), 0);
+	assert_false(est->in_use);
+	assert_int_equal(mt_flow_table_evict(t, expire, t), -ENOENT);
 	mt_flow_table_free(t);
 }
 
@@ -145,7 +193,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(both_directions_give_one_key_and_hash),
 		cmocka_unit_test(table_is_bounded_and_slots_are_reused),
-		cmocka_unit_test(sweep_expires_only_idle_flows),
+		cmocka_unit_test(expiry_follows_each_class_timeout_oldest_first),
+		cmocka_unit_test(eviction_takes_handshake_flows_before_mail_sessions),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
