@@ -8,7 +8,8 @@
  *	      [--max-size B] [--mss N] [--split mss|random]
  *	      [--pipelining PCT] [--rcpt-reject PCT] [--ipv6 PCT]
  *	      [--vlan PCT] [--helo PCT] [--servers N] [--start-time EPOCH]
- *	      [--quiet]
+ *	      [--reorder PCT] [--reorder-window W] [--duplicate PCT]
+ *	      [--drop PCT] [--overlap PCT] [--midstream PCT] [--quiet]
  *
  * DESCRIPTION
  *	mtgen writes a pcap (Ethernet, DLT_EN10MB, microsecond timestamps)
@@ -40,6 +41,15 @@
  *	192.0.2.25+ and 2001:db8:2::19+ on port 25.  Every session has a
  *	distinct (client address, client port).  Server i mimics Postfix,
  *	Exim or Sendmail (i mod 3) in its replies.
+ *
+ *	Impairments (all off by default; with none of them the output is
+ *	exactly what it was before they existed) model what a tap on a real
+ *	link sees: packets delayed within their flow, duplicated, missed by
+ *	the tap (the endpoints saw them: no retransmission, a real gap),
+ *	overlapping retransmissions carrying different bytes in the overlap
+ *	(first data wins), and sessions whose start the tap never saw.  The
+ *	truth then says per transaction whether it was affected, how many
+ *	client bytes are missing, and the TCP sequence ranges it spans.
  *
  *	Messages are RFC 5322 with CRLF line ends, ~70% text/plain, ~30%
  *	multipart/mixed with a base64 attachment; bodies deliberately hold
@@ -250,6 +260,8 @@ static struct {
 	unsigned servers;
 	uint64_t start_time;
 	bool quiet;
+	/* impairments, percentages */
+	unsigned reorder, rwin, duplicate, drop, overlap, midstream;
 } opt = {
 	.sessions = 100,
 	.conc = 10,
@@ -262,6 +274,7 @@ static struct {
 	.helo = 5,
 	.servers = 3,
 	.start_time = 1704067200,	/* 2024-01-01T00:00:00Z */
+	.rwin = 4,
 };
 
 /* ------------------------------------------------------------------ */
@@ -294,6 +307,40 @@ struct send {
 	bool active;
 };
 
+/* A packet held back (reordered, duplicate copy, retransmission). */
+struct held {
+	uint8_t *f;
+	uint32_t len, plen;
+	uint32_t left;		/* session packets to let pass first */
+	enum dir dir;
+	struct pend *txn;	/* original data packet of this transaction */
+};
+
+/* Data segment P waiting for its overlapping retransmission. */
+struct ovp {
+	bool on;
+	uint32_t seq;
+	size_t len;
+	uint8_t *p;		/* copy of P's payload */
+};
+
+/*
+ * A transaction whose truth record is not written yet (impairments on):
+ * written when its last original data packet reaches the capture (or
+ * when the generator finishes it, if some never do).
+ */
+struct pend {
+	struct sess *s;
+	struct pend *next;	/* s->plist */
+	unsigned mail_i;
+	bool final_done, moved, affected, midstream;
+	unsigned held;		/* original data packets still held back */
+	uint64_t ndata, nsupp;	/* data packets, of which before the cut */
+	uint64_t missing;	/* dropped client->server payload bytes */
+	uint32_t c_seq0, c_seq1, s_seq0, s_seq1;
+	struct txn t;		/* valid when moved */
+};
+
 struct sess {
 	uint64_t idx;
 	struct rng r;
@@ -316,6 +363,19 @@ struct sess {
 	struct send cur;
 	unsigned unacked;
 	bool ack_due;
+	/* impairments */
+	struct rng ir;
+	struct held *hq;
+	unsigned nh, hcap;
+	uint8_t **spare;
+	unsigned nspare, spcap;
+	struct ovp ov[2];
+	struct pend *txn;	/* transaction being generated */
+	struct pend *plist;	/* unwritten transactions */
+	bool final_seg;		/* next data segment ends a transaction */
+	bool mid_on, mid_wait;	/* tap not started yet; cut set at mid_txn */
+	unsigned mid_txn;
+	uint64_t mid_left;
 };
 
 static struct {
@@ -336,6 +396,12 @@ static struct {
 	uint64_t mails, rejected, rcpt_ok, rcpt_rej, mail_bytes;
 	uint64_t open, max_open, sessions_done;
 	uint64_t first_ts;
+	/* impairments */
+	bool imp;
+	uint8_t frame2[FRAME_MAX];
+	uint8_t scratch[MSS_MAX];
+	uint64_t dropped, dropped_bytes, duplicated, reordered, overlapped;
+	uint64_t mid_sessions, mid_packets, aff_mails, aff_rej;
 } g;
 
 /* ------------------------------------------------------------------ */
@@ -1060,9 +1126,8 @@ json_str(FILE *f, const char *s)
 }
 
 static void
-json_common(FILE *f, struct sess *s, uint64_t n)
+json_common(FILE *f, const struct sess *s, const struct txn *t, uint64_t n)
 {
-	struct txn *t = &s->t;
 	unsigned i, k;
 
 	fprintf(f, "{\"n\":%" PRIu64 ",\"session\":%" PRIu64 ",\"client\":",
@@ -1094,7 +1159,8 @@ json_common(FILE *f, struct sess *s, uint64_t n)
 }
 
 static void
-json_tail(FILE *f, struct sess *s)
+json_tail(FILE *f, const struct sess *s, unsigned mail_i,
+    const struct pend *p)
 {
 	fprintf(f, ",\"ip_version\":%d,\"vlan\":", s->v6 ? 6 : 4);
 	if (s->vlan)
@@ -1103,14 +1169,25 @@ json_tail(FILE *f, struct sess *s)
 		fputs("null", f);
 	fprintf(f, ",\"ehlo\":%s,\"pipelining\":%s,\"server_sw\":\"%s\","
 	    "\"mail_in_session\":%u,\"ts\":%" PRIu64 ".%06" PRIu64 ","
-	    "\"ts_us\":%" PRIu64 "}\n",
+	    "\"ts_us\":%" PRIu64,
 	    s->ehlo ? "true" : "false", s->pipe ? "true" : "false",
-	    flavor_name[s->fl], s->mail_i, g.now / 1000000, g.now % 1000000,
+	    flavor_name[s->fl], mail_i, g.now / 1000000, g.now % 1000000,
 	    g.now);
+	if (p != NULL)
+		fprintf(f, ",\"affected\":%s,\"missing_bytes\":%" PRIu64 ","
+		    "\"midstream\":%s,\"midstream_cut\":%s,"
+		    "\"c2s_seq\":[%" PRIu32 ",%" PRIu32 "],"
+		    "\"s2c_seq\":[%" PRIu32 ",%" PRIu32 "]",
+		    p->affected ? "true" : "false", p->missing,
+		    p->midstream ? "true" : "false",
+		    p->midstream && p->nsupp == p->ndata ? "true" : "false",
+		    p->c_seq0, p->c_seq1, p->s_seq0, p->s_seq1);
+	fputs("}\n", f);
 }
 
 static void
-record_mail(struct sess *s)
+record_mail(const struct sess *s, const struct txn *t, unsigned mail_i,
+    const struct pend *p)
 {
 	char name[32];
 	const char *path;
@@ -1122,28 +1199,29 @@ record_mail(struct sess *s)
 	f = fopen(path, "wb");
 	if (f == NULL)
 		die(1, "cannot create %s: %s", path, strerror(errno));
-	if (fwrite(s->t.raw.p, 1, s->t.raw.len, f) != s->t.raw.len ||
+	if (fwrite(t->raw.p, 1, t->raw.len, f) != t->raw.len ||
 	    fclose(f) != 0)
 		die(1, "cannot write %s: %s", path, strerror(errno));
 
-	json_common(g.truth, s, n);
+	json_common(g.truth, s, t, n);
 	fprintf(g.truth, ",\"outcome\":\"accepted\",\"size\":%zu,\"file\":\"%s\","
 	    "\"queue_id\":\"%s\",\"size_param\":%" PRIu64 ",\"eight_bit\":%s",
-	    s->t.raw.len, name, s->t.qid, s->t.size_param,
-	    s->t.eight ? "true" : "false");
-	json_tail(g.truth, s);
+	    t->raw.len, name, t->qid, t->size_param,
+	    t->eight ? "true" : "false");
+	json_tail(g.truth, s, mail_i, p);
 	if (ferror(g.truth))
 		die(1, "cannot write %s: %s", dir_path("truth.jsonl"),
 		    strerror(errno));
-	g.mail_bytes += s->t.raw.len;
+	g.mail_bytes += t->raw.len;
 }
 
 static void
-record_rejected(struct sess *s)
+record_rejected(const struct sess *s, const struct txn *t, unsigned mail_i,
+    const struct pend *p)
 {
-	json_common(g.rej, s, g.rejected++);
+	json_common(g.rej, s, t, g.rejected++);
 	fputs(",\"outcome\":\"no_valid_rcpt\"", g.rej);
-	json_tail(g.rej, s);
+	json_tail(g.rej, s, mail_i, p);
 	if (ferror(g.rej))
 		die(1, "cannot write %s: %s", dir_path("rejected.jsonl"),
 		    strerror(errno));
@@ -1567,15 +1645,20 @@ sess_packet(struct sess *s)
 				n = opt.mss;
 			if (opt.split_random)
 				n = 1 + rng_below(&s->r, n);
+			s->final_seg = c->on_done != DONE_NONE &&
+			    c->off + n == c->len;
 			emit(s, c->dir, TH_ACK | (c->off + n == c->len ?
 			    TH_PSH : 0), c->p + c->off, n);
 			c->off += n;
 			if (c->off == c->len) {
 				c->active = false;
-				if (c->on_done == DONE_MAIL)
-					record_mail(s);
+				if (g.imp)
+					;	/* see impair() */
+				else if (c->on_done == DONE_MAIL)
+					record_mail(s, &s->t, s->mail_i, NULL);
 				else if (c->on_done == DONE_REJ)
-					record_rejected(s);
+					record_rejected(s, &s->t, s->mail_i,
+					    NULL);
 				if (c->on_done != DONE_NONE)
 					s->mail_i++;
 				/* Sometimes the peer ACKs before it answers. */
