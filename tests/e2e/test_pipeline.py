@@ -178,3 +178,53 @@ def test_syn_flood_is_bounded_and_mails_survive(tmp):
     # 100x the flood, same memory (within 10%: allocator noise)
     print("peak RSS KiB by flood size:", rss)
     assert rss[2000000] <= rss[20000] * 1.1, rss
+
+
+def _telemetry(prefix, cmd, deadline):
+    """One command on DPDK's telemetry socket (SOCK_SEQPACKET, JSON)."""
+    import socket
+    import time
+    path = "/var/run/dpdk/%s/dpdk_telemetry.v2" % prefix
+    while True:
+        try:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            s.connect(path)
+            break
+        except OSError:
+            s.close()
+            if time.time() > deadline:
+                raise
+            time.sleep(0.1)
+    with s:
+        json.loads(s.recv(16384).decode())  # the greeting
+        s.send(cmd.encode())
+        return json.loads(s.recv(65536).decode())
+
+
+def test_counters_on_the_telemetry_socket(tmp):
+    """The stats socket is DPDK's telemetry socket: /mailtap/stats sums the
+    lcores, /mailtap/lcores lists them and gives one lcore's block."""
+    import signal
+    import time
+    from conftest import eal_mem, lcores_arg
+    prefix = "mt-e2e-tel-%d" % os.getpid()
+    cmd = ([os.path.join(BIN, "mailtapd")] + lcores_arg(2) +
+           ["--no-pci", "--file-prefix", prefix] + eal_mem() +
+           ["--vdev", "net_null0", "--", "--config", TEST_CONF, "--spool",
+            os.path.join(tmp, "spool")])
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 30
+        a = _telemetry(prefix, "/mailtap/stats", deadline)["/mailtap/stats"]
+        time.sleep(0.3)
+        b = _telemetry(prefix, "/mailtap/stats", deadline)["/mailtap/stats"]
+        lcores = _telemetry(prefix, "/mailtap/lcores", deadline)["/mailtap/lcores"]
+        one = _telemetry(prefix, "/mailtap/lcores,%d" % lcores[0], deadline)["/mailtap/lcores"]
+    finally:
+        p.send_signal(signal.SIGTERM)
+        p.communicate(timeout=30)
+    assert b["rx_packets"] > a["rx_packets"] > 0     # live and counting
+    assert b["rx_drop_not_ip"] > 0                   # net_null sends no IP
+    assert lcores == [0, 1]
+    assert one["rx_packets"] > 0 and "wr_mails" in one
+    assert p.returncode == 0
