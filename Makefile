@@ -10,9 +10,9 @@
 .SECONDARY:
 BUILD   ?= build
 CC      ?= cc
-PKGS    := libdpdk libhs libpcap
+PKGS    := libdpdk libhs libpcap libcrypto
 DEB_BUILD := build-essential pkg-config libdpdk-dev libhyperscan-dev libpcap-dev \
-             libnuma-dev libcmocka-dev
+             libnuma-dev libcmocka-dev libssl-dev
 DEB_TEST  := python3 python3-pytest
 
 ifeq ($(V),1)

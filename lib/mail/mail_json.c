@@ -122,24 +122,32 @@ static const struct {
 	{ MT_MAIL_F_ABORTED, "aborted" },
 };
 
+static void
+jtime(struct jbuf *b, const char *name, uint64_t ns)
+{
+	time_t sec = (time_t)(ns / 1000000000u);
+	struct tm tm;
+	char ts[40];
+
+	gmtime_r(&sec, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	jprintf(b, ",\"%s\":\"%s.%06" PRIu64 "+0000\"", name, ts, (ns / 1000u) % 1000000u);
+}
+
 size_t
-mt_mail_json(const struct mt_mail *m, const char *id, char *buf, size_t size)
+mt_mail_json(const struct mt_mail *m, const char *id, const char *sha256, char *buf,
+	     size_t size)
 {
 	struct jbuf b = { .p = buf, .size = size, .len = 0 };
-	char addr[64], ts[40];
-	struct tm tm;
-	time_t sec = (time_t)(m->ts_ns / 1000000000u);
+	char addr[64];
 	unsigned i, first;
 
 	if (size > 0)
 		buf[0] = '\0';
-	gmtime_r(&sec, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-
 	jput(&b, "{\"id\":", 6);
 	jstr(&b, id, strlen(id));
-	jprintf(&b, ",\"timestamp\":\"%s.%06" PRIu64 "+0000\"", ts,
-		(m->ts_ns / 1000u) % 1000000u);
+	jtime(&b, "timestamp", m->ts_ns);
+	jtime(&b, "timestamp_end", m->ts_end_ns);
 	mt_flow_key_addr_str(&m->key, 0, addr, sizeof(addr));
 	jprintf(&b, ",\"src_ip\":\"%s\",\"src_port\":%u", addr, m->key.cli_port);
 	mt_flow_key_addr_str(&m->key, 1, addr, sizeof(addr));
@@ -173,6 +181,8 @@ mt_mail_json(const struct mt_mail *m, const char *id, char *buf, size_t size)
 
 	jprintf(&b, ",\"size\":%" PRIu64 ",\"seen_size\":%" PRIu64 ",\"gap_bytes\":%" PRIu64,
 		m->size, m->seen_size, m->gap_bytes);
+	if (sha256 != NULL)
+		jprintf(&b, ",\"sha256\":\"%s\"", sha256);
 	jprintf(&b, ",\"complete\":%s,\"flags\":[",
 		(m->flags & (MT_MAIL_F_INCOMPLETE | MT_MAIL_F_TRUNCATED | MT_MAIL_F_NOMEM |
 			     MT_MAIL_F_GAP)) ? "false" : "true");

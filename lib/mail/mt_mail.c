@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include <openssl/evp.h>
 #include <rte_errno.h>
 #include <rte_mbuf.h>
 
@@ -108,6 +109,33 @@ mt_mail_append(struct mt_mail *m, struct rte_mempool *chunk_pool, uint64_t max_s
 		p += k;
 		n -= k;
 	}
+}
+
+void
+mt_mail_sha256_hex(const struct mt_mail *m, char out[65])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	const struct rte_mbuf *c;
+	unsigned int n = 0, i;
+	EVP_MD_CTX *ctx;
+
+	out[0] = '\0';
+	ctx = EVP_MD_CTX_new();
+	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+		goto out;
+	for (c = m->head; c != NULL; c = c->next)
+		if (EVP_DigestUpdate(ctx, rte_pktmbuf_mtod(c, const void *), c->data_len) != 1)
+			goto out;
+	if (EVP_DigestFinal_ex(ctx, md, &n) != 1)
+		goto out;
+	for (i = 0; i < n && i < 32; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[2 * i] = '\0';
+out:
+	EVP_MD_CTX_free(ctx);
 }
 
 void

@@ -54,7 +54,8 @@ struct mt_mail_rcpt {
 
 struct mt_mail {
 	uint64_t seq;          /* per-worker sequence number */
-	uint64_t ts_ns;        /* wall clock at MAIL FROM */
+	uint64_t ts_ns;        /* time of MAIL FROM (ns since the epoch) */
+	uint64_t ts_end_ns;    /* time of the end of the transaction */
 	struct mt_flow_key key;
 	uint32_t flags;
 	uint16_t worker;       /* worker index */
@@ -100,13 +101,18 @@ mt_mail_str(const struct mt_mail *m, const struct mt_mail_str *s)
 void mt_mail_append(struct mt_mail *m, struct rte_mempool *chunk_pool, uint64_t max_size,
 		    const uint8_t *p, size_t n);
 
+/* SHA-256 of the message octets stored, as 64 hex digits + NUL. */
+void mt_mail_sha256_hex(const struct mt_mail *m, char out[65]);
+
 /* The mail's id as text (24 hex digits: run id, worker, sequence). */
 void mt_mail_id(const struct mt_mail *m, uint32_t run_id, char *buf, size_t size);
 
 /*
- * The metadata as one JSON object (no newline).  Returns the length it
- * needs (like snprintf); buf holds a NUL-terminated prefix if too small.
+ * The metadata as one JSON object (no newline); sha256 is the message's
+ * digest in hex (NULL: left out).  Returns the length it needs (like
+ * snprintf); buf holds a NUL-terminated prefix if too small.
  */
-size_t mt_mail_json(const struct mt_mail *m, const char *id, char *buf, size_t size);
+size_t mt_mail_json(const struct mt_mail *m, const char *id, const char *sha256, char *buf,
+		    size_t size);
 
 #endif /* MT_MAIL_H */

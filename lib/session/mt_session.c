@@ -133,6 +133,7 @@ on_mail_end(void *ctx, enum mt_smtp_end how, unsigned code)
 		return; /* counted in mail_nomem */
 	m->end = (uint8_t)how;
 	m->reply_code = (uint16_t)code;
+	m->ts_end_ns = env->now_ns;
 	if (how == MT_SMTP_END_REJECTED)
 		m->flags |= MT_MAIL_F_REJECTED;
 	else if (how == MT_SMTP_END_ABORTED)

@@ -184,11 +184,12 @@ publish(struct mt_spool *sp, const char *name, const struct rte_mbuf *chain,
 int
 mt_spool_write(struct mt_spool *sp, const struct mt_mail *m, const char *id, struct mt_err *err)
 {
-	char name[64];
+	char name[64], sha[65];
 	size_t n;
 	int rc;
 
-	n = mt_mail_json(m, id, sp->json, sizeof(sp->json) - 1);
+	mt_mail_sha256_hex(m, sha);
+	n = mt_mail_json(m, id, sha[0] ? sha : NULL, sp->json, sizeof(sp->json) - 1);
 	if (n >= sizeof(sp->json) - 1)
 		return mt_err_set(err, EOVERFLOW, "spool: metadata of %s over %d bytes", id,
 				  JSON_MAX);

@@ -43,8 +43,11 @@ def spool_mails(spool_dir):
         with open(os.path.join(spool_dir, name)) as f:
             m = json.loads(f.read())
         eml = os.path.join(spool_dir, name[:-5] + ".eml")
+        digest = sha(eml)
+        if m.get("sha256") != digest:
+            m.setdefault("flags", []).append("sha256-mismatch")
         key = (m["src_ip"], m["src_port"], m["dest_ip"], m["dest_port"],
-               m["smtp"]["mail_from"], tuple(m["smtp"]["rcpt_to"]), sha(eml))
+               m["smtp"]["mail_from"], tuple(m["smtp"]["rcpt_to"]), digest)
         out[key] += 1
         meta[key] = m
     return out, meta

@@ -103,7 +103,8 @@ json_escapes_and_replaces_invalid_utf8(void **state)
 	mt_mail_add_rcpt(m, "no@y", 4);
 	m->rcpt[1].code = 550;
 	m->flags = MT_MAIL_F_GAP | MT_MAIL_F_UNCONFIRMED;
-	n = mt_mail_json(m, "0011", json, sizeof(json));
+	m->ts_end_ns = 1704067201000000000ull;
+	n = mt_mail_json(m, "0011", "ab12", json, sizeof(json));
 	assert_int_equal(n, strlen(json));
 	assert_non_null(strstr(json, "\"timestamp\":\"2024-01-01T00:00:00.123456+0000\""));
 	assert_non_null(strstr(json, "\"src_ip\":\"198.51.100.7\",\"src_port\":40001"));
@@ -113,7 +114,9 @@ json_escapes_and_replaces_invalid_utf8(void **state)
 	assert_non_null(strstr(json, "\"rcpt_rejected\":[{\"addr\":\"no@y\",\"code\":550}]"));
 	assert_non_null(strstr(json, "\"complete\":false,\"flags\":[\"unconfirmed\",\"gap\"]"));
 	/* too small a buffer: the needed length, a terminated prefix */
-	assert_int_equal(mt_mail_json(m, "0011", json, 10), n);
+	assert_non_null(strstr(json, "\"timestamp_end\":\"2024-01-01T00:00:01.000000+0000\""));
+	assert_non_null(strstr(json, "\"sha256\":\"ab12\""));
+	assert_int_equal(mt_mail_json(m, "0011", "ab12", json, 10), n);
 	assert_int_equal(strlen(json), 9);
 	mt_mail_put(m);
 }

@@ -210,7 +210,7 @@ capture_ending_inside_the_message_gives_an_incomplete_mail(void **state)
 	assert_int_equal(out[0]->end, MT_SMTP_END_INCOMPLETE);
 	assert_true(out[0]->flags & MT_MAIL_F_INCOMPLETE);
 	assert_body(out[0], "Subject: cut\r\n\r\nhalf a mai");
-	mt_mail_json(out[0], "x", json, sizeof(json));
+	mt_mail_json(out[0], "x", NULL, json, sizeof(json));
 	assert_non_null(strstr(json, "\"complete\":false"));
 	assert_non_null(strstr(json, "\"incomplete\""));
 	assert_int_equal(st.v[MT_STAT_mail_incomplete], 1);

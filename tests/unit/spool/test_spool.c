@@ -20,6 +20,9 @@
 static struct rte_mempool *mail_pool, *chunk_pool;
 static char dir[256];
 
+/* python3 -c "import hashlib; print(hashlib.sha256(b'Subject: x\\r\\n\\r\\nbody\\r\\n' * 100).hexdigest())" */
+#define SHA_100_MSG "a5204439dbcde46fb191a194c046ef8872aef57af354833ebeef9a95e65d1658"
+
 static size_t
 slurp(const char *path, char *buf, size_t size)
 {
@@ -62,6 +65,8 @@ writes_eml_and_json_0640_and_leaves_tmp_empty(void **state)
 	assert_int_equal(st.st_mode & 0777, 0640);
 	i = slurp(path, buf, sizeof(buf));
 	assert_true(i > 2 && buf[0] == '{' && buf[i - 1] == '\n');
+	/* sha256 of 100 x msg, computed independently with sha256sum */
+	assert_non_null(strstr(buf, "\"sha256\":\"" SHA_100_MSG "\""));
 	snprintf(path, sizeof(path), "%s/a/b/tmp", dir);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0750);
