@@ -154,37 +154,25 @@ on_mail_end(void *ctx, enum mt_smtp_end how, unsigned code)
 	env->emit(env, m);
 }
 
+static const enum mt_stat smtp_event_stat[MT_SMTP_EV__COUNT] = {
+	[MT_SMTP_EV_LINE_TOO_LONG] = MT_STAT_smtp_line_too_long,
+	[MT_SMTP_EV_QUEUE_OVERFLOW] = MT_STAT_smtp_queue_overflow,
+	[MT_SMTP_EV_UNKNOWN_COMMAND] = MT_STAT_smtp_unknown_command,
+	[MT_SMTP_EV_OUT_OF_SEQUENCE] = MT_STAT_smtp_out_of_sequence,
+	[MT_SMTP_EV_UNSOLICITED_REPLY] = MT_STAT_smtp_unsolicited_reply,
+	[MT_SMTP_EV_BAD_REPLY] = MT_STAT_smtp_bad_reply,
+	[MT_SMTP_EV_STARTTLS] = MT_STAT_smtp_starttls,
+};
+
+_Static_assert(MT_SMTP_EV__COUNT == 7, "map every SMTP event to a counter above");
+
 static void
 on_event(void *ctx, enum mt_smtp_event ev)
 {
 	struct mt_session *s = ctx;
-	struct mt_stats *st = s->env->st;
 
-	switch (ev) {
-	case MT_SMTP_EV_LINE_TOO_LONG:
-		MT_STAT_INC(st, smtp_line_too_long);
-		break;
-	case MT_SMTP_EV_QUEUE_OVERFLOW:
-		MT_STAT_INC(st, smtp_queue_overflow);
-		break;
-	case MT_SMTP_EV_UNKNOWN_COMMAND:
-		MT_STAT_INC(st, smtp_unknown_command);
-		break;
-	case MT_SMTP_EV_OUT_OF_SEQUENCE:
-		MT_STAT_INC(st, smtp_out_of_sequence);
-		break;
-	case MT_SMTP_EV_UNSOLICITED_REPLY:
-		MT_STAT_INC(st, smtp_unsolicited_reply);
-		break;
-	case MT_SMTP_EV_BAD_REPLY:
-		MT_STAT_INC(st, smtp_bad_reply);
-		break;
-	case MT_SMTP_EV_STARTTLS:
-		MT_STAT_INC(st, smtp_starttls);
-		break;
-	default:
-		break;
-	}
+	if ((unsigned)ev < MT_SMTP_EV__COUNT)
+		s->env->st->v[smtp_event_stat[ev]]++;
 }
 
 /* lib/tcp callbacks: ctx is a struct tcp_ctx on the stack of the caller. */
