@@ -13,6 +13,16 @@ records; summary.json totals agree; each session has one (client, port).
 sequence numbers, commands paired with replies, DATA un-dot-stuffed) and
 checks that it equals the truth: same mails, same bytes, same envelope.
 
+With impairments (summary.json has "impairments"), --pcap instead reassembles
+both directions of every connection out of order with first data wins
+(checksums and time stamps still checked, no seq/ack continuity), counts
+the segments whose overlap disagrees with earlier data (must equal
+overlapped_packets), and for every transaction of the truth looks at its
+c2s_seq/s2c_seq ranges: an unaffected one must be fully present and replay
+to exactly its .eml, envelope and ts_us; an affected one must really miss
+bytes (missing_bytes exactly the client bytes absent, unless it began before
+a mid-stream cut; nothing at all present when midstream_cut).
+
 Exit status 0 if everything holds, 1 otherwise (problems on stderr).
 """
 
@@ -28,6 +38,8 @@ import sys
 REQUIRED = ("n", "session", "client", "client_port", "server",
             "server_port", "helo", "mail_from", "rcpt_to", "rcpt_rejected",
             "outcome", "size", "file")
+IMPAIRED = ("affected", "missing_bytes", "midstream", "midstream_cut",
+            "c2s_seq", "s2c_seq")
 
 errors = []
 
@@ -209,8 +221,10 @@ def parse_replies(b):
     return out
 
 
-def replay(c2s, s2c):
-    """Pair commands with replies; return the list of mails, each a dict."""
+def replay(c2s, s2c, exact=False):
+    """Pair commands with replies; return the list of mails, each a dict.
+
+    exact: every reply must be used (a transaction replayed on its own)."""
     reps = parse_replies(s2c)
     ri = 1                      # reply 0 is the greeting
     pos, mails = 0, []
@@ -250,7 +264,172 @@ def replay(c2s, s2c):
                 mails.append({"mail_from": mail_from, "rcpt_to": rcpts,
                               "rcpt_rejected": rej, "data": body,
                               "end": reply_end()})
+    if exact and ri != len(reps):
+        raise ValueError("%d replies left over" % (len(reps) - ri))
     return mails
+
+
+# ------------------------------------------------- impaired captures ---
+
+class Stream:
+    """One direction of a connection: first-data-wins, out-of-order
+    reassembly over unwrapped sequence numbers, holes allowed."""
+
+    def __init__(self):
+        self.starts, self.ends, self.data, self.ts = [], [], [], []
+        self.first = self.last = None
+        self.conflicts = 0
+
+    def unwrap(self, seq, ref):
+        d = (seq - ref) & 0xFFFFFFFF
+        if d >= 1 << 31:
+            d -= 1 << 32
+        return ref + d
+
+    def add(self, seq, pl, ts):
+        if self.last is None:
+            a = self.first = seq
+        else:
+            a = self.unwrap(seq, self.last)
+        self.last = a
+        b = a + len(pl)
+        st, en = self.starts, self.ends
+        j = bisect.bisect_right(en, a)
+        pos, new, conflict = a, [], False
+        while pos < b:
+            if j < len(st) and st[j] <= pos:
+                e = min(en[j], b)
+                if self.data[j][pos - st[j]:e - st[j]] != pl[pos - a:e - a]:
+                    conflict = True
+                pos = e
+                j += 1
+            else:
+                e = min(st[j], b) if j < len(st) else b
+                new.append((pos, e))
+                pos = e
+        self.conflicts += conflict
+        for x, y in new:
+            k = bisect.bisect_left(st, x)
+            st.insert(k, x)
+            en.insert(k, y)
+            self.data.insert(k, pl[x - a:y - a])
+            self.ts.insert(k, ts)
+
+    def extract(self, a, b):
+        """(bytes present in [a,b), bytes missing, latest first-seen ts)."""
+        st, en = self.starts, self.ends
+        j = bisect.bisect_right(en, a)
+        pos, out, miss, mts = a, [], 0, None
+        while pos < b:
+            if j < len(st) and st[j] <= pos:
+                e = min(en[j], b)
+                out.append(self.data[j][pos - st[j]:e - st[j]])
+                mts = self.ts[j] if mts is None else max(mts, self.ts[j])
+                pos = e
+                j += 1
+            else:
+                e = min(st[j], b) if j < len(st) else b
+                miss += e - pos
+                pos = e
+        return b"".join(out), miss, mts
+
+
+def check_pcap_impaired(path, d, recs, rej, imp):
+    conns = {}
+    for ts, src, sp, dst, dp, seq, ack, flags, pl in read_pcap(path):
+        c2s = dp == 25
+        key = (src, sp, dst) if c2s else (dst, dp, src)
+        c = conns.get(key)
+        if c is None:
+            c = conns[key] = {"isn": [None, None],
+                              "st": [Stream(), Stream()]}
+        i = 0 if c2s else 1
+        if flags & 0x02:
+            if c["isn"][i] is not None and c["isn"][i] != seq:
+                err("%s: second SYN with another ISN (tuple reused)" %
+                    (key,))
+            c["isn"][i] = seq
+        if pl:
+            c["st"][i].add(seq, pl, ts)
+    conflicts = sum(s.conflicts for c in conns.values() for s in c["st"])
+    if conflicts != imp.get("overlapped_packets"):
+        err("%d segments disagree with earlier data, summary says %r "
+            "overlapped" % (conflicts, imp.get("overlapped_packets")))
+    bysess = {}
+    for r in recs + rej:
+        bysess.setdefault((r["client"], r["client_port"], r["server"]),
+                          []).append(r)
+    nmail = naff = 0
+    for key, rs in bysess.items():
+        c = conns.get(key)
+        if c is None:
+            err("%s: in truth but not in the capture" % (key,))
+            continue
+        rs.sort(key=lambda r: r["mail_in_session"])
+        ref = [s.first for s in c["st"]]
+        for r in rs:
+            name = r.get("file", "rejected %d" % r["n"])
+            miss = []
+            got = []
+            for i, k in ((0, "c2s_seq"), (1, "s2c_seq")):
+                a0, b0 = r[k]
+                a = a0 if ref[i] is None else c["st"][i].unwrap(a0, ref[i])
+                b = a + ((b0 - a0) & 0xFFFFFFFF)
+                ref[i] = b
+                got.append(c["st"][i].extract(a, b) + (b - a, a))
+            (cd, cmiss, cts, clen, ca), (sd, smiss, sts, slen, _) = got
+            if not r["affected"]:
+                if r["missing_bytes"] or r["midstream"] or \
+                        r["midstream_cut"]:
+                    err("%s: unaffected but missing_bytes/midstream set" %
+                        name)
+                if cmiss or smiss:
+                    err("%s: unaffected, yet %d c2s and %d s2c bytes are "
+                        "not on the capture" % (name, cmiss, smiss))
+                    continue
+                try:
+                    mails = replay(cd, b"220 x\r\n" + sd, exact=True)
+                except (ValueError, AttributeError) as e:
+                    err("%s: cannot replay the transaction: %s" % (name, e))
+                    continue
+                if r["outcome"] != "accepted":
+                    if mails:
+                        err("%s: a mail on the wire" % name)
+                    continue
+                nmail += 1
+                if len(mails) != 1:
+                    err("%s: %d mails in the transaction" % (name,
+                                                            len(mails)))
+                    continue
+                m = mails[0]
+                data = open(os.path.join(d, r["file"]), "rb").read()
+                if m["data"] != data:
+                    err("%s: reassembled bytes differ from truth" % name)
+                for k in ("mail_from", "rcpt_to", "rcpt_rejected"):
+                    if m[k] != r[k]:
+                        err("%s: %s %r on wire, %r in truth" %
+                            (name, k, m[k], r[k]))
+                if max(cts, sts) != r["ts_us"]:
+                    err("%s: ts_us %d, complete on the capture at %d" %
+                        (name, r["ts_us"], max(cts, sts)))
+                continue
+            naff += r["outcome"] == "accepted"
+            if r["midstream_cut"]:
+                if not r["midstream"] or cmiss != clen or smiss != slen:
+                    err("%s: midstream_cut, yet %d+%d bytes captured" %
+                        (name, clen - cmiss, slen - smiss))
+            elif r["midstream"]:
+                if c["st"][0].extract(ca, ca + 1)[1] != 1 or \
+                        cmiss < r["missing_bytes"]:
+                    err("%s: midstream, but its start is captured or "
+                        "fewer than missing_bytes are absent" % name)
+            elif cmiss != r["missing_bytes"] or cmiss + smiss == 0:
+                err("%s: affected, missing_bytes %d; %d c2s and %d s2c bytes "
+                    "absent" % (name, r["missing_bytes"], cmiss, smiss))
+    if naff != imp.get("affected_mails"):
+        err("%d affected mails in truth, summary says %r" %
+            (naff, imp.get("affected_mails")))
+    return len(conns), nmail
 
 
 def check_pcap(path, d, recs):
@@ -325,7 +504,22 @@ def main():
     try:
         recs, rej = check_dir(a.dir)
         msg = "%d mails, %d rejected transactions" % (len(recs), len(rej))
-        if a.pcap:
+        imp = None
+        sp = os.path.join(a.dir, "summary.json")
+        if os.path.exists(sp):
+            imp = json.load(open(sp)).get("impairments")
+        if imp is not None:
+            for r in recs + rej:
+                if not all(k in r for k in IMPAIRED):
+                    err("record %r lacks %s" % (r.get("n"),
+                                                ", ".join(IMPAIRED)))
+                    break
+            msg += " (%d affected)" % sum(r.get("affected", 0) for r in recs)
+        if a.pcap and imp is not None and not errors:
+            nconn, nmail = check_pcap_impaired(a.pcap, a.dir, recs, rej, imp)
+            msg += "; pcap: %d connections, %d unaffected mails " \
+                "reassembled exactly" % (nconn, nmail)
+        elif a.pcap:
             nconn, nmail = check_pcap(a.pcap, a.dir, recs)
             msg += "; pcap: %d connections, %d mails matched" % (nconn, nmail)
     except OSError as e:

@@ -1275,21 +1275,16 @@ csum_fold(uint64_t sum)
 	return (uint16_t)~sum;
 }
 
-static void
-emit(struct sess *s, enum dir d, uint8_t flags, const void *pl, size_t plen)
+/* Build one frame of session s into f; returns its length. */
+static size_t
+build_frame(struct sess *s, enum dir d, uint8_t flags, uint32_t seq,
+    uint32_t ack, const void *pl, size_t plen, uint8_t *f)
 {
-	uint8_t *f = g.frame, *ip, *th;
+	uint8_t *ip, *th;
 	const struct ep *src = d == C2S ? &s->cli : &s->srv;
 	const struct ep *dst = d == C2S ? &s->srv : &s->cli;
-	uint32_t *nxt = d == C2S ? &s->c_nxt : &s->s_nxt;
-	uint32_t ack = d == C2S ? s->s_nxt : s->c_nxt;
 	size_t off, thl = (flags & TH_SYN) ? 28 : 20, tl = thl + plen;
 	uint64_t sum;
-	struct pcap_pkthdr h;
-
-	g.now += 1 + rng_below(&g.sched, 200);
-	if (g.packets == 0)
-		g.first_ts = g.now;
 
 	memcpy(f, dst->mac, 6);
 	memcpy(f + 6, src->mac, 6);
@@ -1330,7 +1325,7 @@ emit(struct sess *s, enum dir d, uint8_t flags, const void *pl, size_t plen)
 
 	put16(th, src->port);
 	put16(th + 2, dst->port);
-	put32(th + 4, *nxt);
+	put32(th + 4, seq);
 	put32(th + 8, (flags & TH_ACK) ? ack : 0);
 	th[12] = (uint8_t)((thl / 4) << 4);
 	th[13] = flags;
@@ -1349,13 +1344,21 @@ emit(struct sess *s, enum dir d, uint8_t flags, const void *pl, size_t plen)
 	if (plen)
 		memcpy(th + thl, pl, plen);
 	put16(th + 16, csum_fold(csum_add(sum, th, tl)));
+	return (size_t)(th - f) + tl;
+}
 
-	*nxt += (uint32_t)plen + ((flags & TH_SYN) ? 1 : 0) +
-	    ((flags & TH_FIN) ? 1 : 0);
+/* Put one frame on the capture, in the next time slot. */
+static void
+write_frame(const uint8_t *f, size_t len, enum dir d, size_t plen)
+{
+	struct pcap_pkthdr h;
 
+	g.now += 1 + rng_below(&g.sched, 200);
+	if (g.packets == 0)
+		g.first_ts = g.now;
 	h.ts.tv_sec = (time_t)(g.now / 1000000);
 	h.ts.tv_usec = (suseconds_t)(g.now % 1000000);
-	h.caplen = h.len = (bpf_u_int32)((size_t)(th - f) + tl);
+	h.caplen = h.len = (bpf_u_int32)len;
 	pcap_dump((u_char *)g.pd, &h, f);
 	g.packets++;
 	g.bytes += h.len;
@@ -1365,6 +1368,302 @@ emit(struct sess *s, enum dir d, uint8_t flags, const void *pl, size_t plen)
 		g.s2c_payload += plen;
 	if ((g.packets & 4095) == 0 && ferror(g.pf))
 		die(1, "cannot write %s: %s", opt.out, strerror(errno));
+}
+
+static void impair(struct sess *s, enum dir d, uint8_t flags, uint32_t seq,
+    size_t plen, size_t flen);
+
+/* Send one packet of session s (the endpoints' view: always delivered). */
+static void
+emit(struct sess *s, enum dir d, uint8_t flags, const void *pl, size_t plen)
+{
+	uint32_t *nxt = d == C2S ? &s->c_nxt : &s->s_nxt;
+	uint32_t seq = *nxt, ack = d == C2S ? s->s_nxt : s->c_nxt;
+	size_t len = build_frame(s, d, flags, seq, ack, pl, plen, g.frame);
+
+	*nxt += (uint32_t)plen + ((flags & TH_SYN) ? 1 : 0) +
+	    ((flags & TH_FIN) ? 1 : 0);
+	if (g.imp)
+		impair(s, d, flags, seq, plen, len);
+	else
+		write_frame(g.frame, len, d, plen);
+}
+
+/* ------------------------------------------------------------------ */
+/* Impairments: what the tap sees of the packets the endpoints send.   */
+
+static void
+finalize(struct pend *p)
+{
+	struct sess *s = p->s;
+	struct txn *t = p->moved ? &p->t : &s->t;
+	struct pend **pp;
+
+	if (t->naccepted) {
+		record_mail(s, t, p->mail_i, p);
+		g.aff_mails += p->affected;
+	} else {
+		record_rejected(s, t, p->mail_i, p);
+		g.aff_rej += p->affected;
+	}
+	for (pp = &s->plist; *pp != p; pp = &(*pp)->next)
+		;
+	*pp = p->next;
+	if (p->moved) {
+		free(p->t.raw.p);
+		free(p->t.wire.p);
+	}
+	free(p);
+}
+
+/* The transaction's bytes are all generated but not all on the capture. */
+static void
+pend_move(struct pend *p)
+{
+	struct sess *s = p->s;
+
+	if (p->moved)
+		return;
+	p->t = s->t;
+	memset(&s->t.raw, 0, sizeof(s->t.raw));
+	memset(&s->t.wire, 0, sizeof(s->t.wire));
+	p->moved = true;
+}
+
+/* Write a packet of s now; every held packet of s has one less to wait. */
+static void
+sess_write(struct sess *s, const uint8_t *f, size_t len, enum dir d,
+    size_t plen, struct pend *p)
+{
+	unsigned i;
+
+	write_frame(f, len, d, plen);
+	if (p != NULL && p->final_done && p->held == 0)
+		finalize(p);
+	for (i = 0; i < s->nh; i++)
+		if (s->hq[i].left)
+			s->hq[i].left--;
+}
+
+static void
+held_push(struct sess *s, const uint8_t *f, size_t len, size_t plen,
+    enum dir d, uint32_t left, struct pend *p)
+{
+	struct held *h;
+
+	if (s->nh == s->hcap) {
+		s->hcap = s->hcap ? 2 * s->hcap : 16;
+		s->hq = realloc(s->hq, s->hcap * sizeof(*s->hq));
+		if (s->hq == NULL)
+			die(1, "out of memory");
+	}
+	h = &s->hq[s->nh++];
+	if (s->nspare)
+		h->f = s->spare[--s->nspare];
+	else if ((h->f = malloc(FRAME_MAX)) == NULL)
+		die(1, "out of memory");
+	memcpy(h->f, f, len);
+	h->len = (uint32_t)len;
+	h->plen = (uint32_t)plen;
+	h->left = left;
+	h->dir = d;
+	h->txn = p;
+	if (p != NULL)
+		p->held++;
+}
+
+/* Write the held packets whose wait is over, oldest first. */
+static void
+release_ready(struct sess *s)
+{
+	unsigned i = 0;
+	struct held h;
+
+	while (i < s->nh) {
+		if (s->hq[i].left != 0) {
+			i++;
+			continue;
+		}
+		h = s->hq[i];
+		memmove(&s->hq[i], &s->hq[i + 1], (s->nh - i - 1) *
+		    sizeof(h));
+		s->nh--;
+		if (h.txn != NULL)
+			h.txn->held--;
+		sess_write(s, h.f, h.len, h.dir, h.plen, h.txn);
+		if (s->nspare == s->spcap) {
+			s->spcap = s->spcap ? 2 * s->spcap : 16;
+			s->spare = realloc(s->spare, s->spcap *
+			    sizeof(*s->spare));
+			if (s->spare == NULL)
+				die(1, "out of memory");
+		}
+		s->spare[s->nspare++] = h.f;
+		i = 0;
+	}
+}
+
+/*
+ * The overlapping retransmission of the pending segment P of direction d:
+ * from inside P (those bytes replaced by different garbage) into the
+ * first qlen bytes q of the next segment (true bytes), held back for
+ * base + 0..W packets.  q == NULL: no next segment on the capture.
+ */
+static void
+ov_emit(struct sess *s, enum dir d, const uint8_t *q, size_t qlen,
+    uint32_t base)
+{
+	struct rng *r = &s->ir;
+	struct ovp *o = &s->ov[d];
+	size_t a = o->len > 1 ? rng_range(r, 1, o->len - 1) : 0;
+	size_t og = o->len - a, b = 0, i, len;
+
+	if (q != NULL) {
+		b = rng_range(r, 1, qlen);
+		if (og + b > opt.mss)
+			b = opt.mss > og ? opt.mss - og : 0;
+	}
+	for (i = 0; i < og; i++)
+		g.scratch[i] = (uint8_t)(o->p[a + i] ^
+		    (uint8_t)(1 + rng_below(r, 255)));
+	if (b)
+		memcpy(g.scratch + og, q, b);
+	len = build_frame(s, d, TH_ACK | TH_PSH, o->seq + (uint32_t)a,
+	    d == C2S ? s->s_nxt : s->c_nxt, g.scratch, og + b, g.frame2);
+	held_push(s, g.frame2, len, og + b, d,
+	    base + (uint32_t)rng_below(r, opt.rwin + 1), NULL);
+	g.overlapped++;
+	o->on = false;
+}
+
+/* The packet just built in g.frame, as the tap sees it. */
+static void
+impair(struct sess *s, enum dir d, uint8_t flags, uint32_t seq, size_t plen,
+    size_t flen)
+{
+	struct rng *r = &s->ir;
+	struct pend *p = plen ? s->txn : NULL;
+	const uint8_t *pl = g.frame + flen - plen;
+	bool fin = plen && s->final_seg, ovl, reo, dup;
+	uint32_t rl = 0;
+
+	s->final_seg = false;
+	if (p != NULL)
+		p->ndata++;
+	if (fin) {
+		/* Last byte of the transaction's final reply. */
+		p->final_done = true;
+		p->c_seq1 = s->c_nxt;
+		p->s_seq1 = s->s_nxt;
+		s->txn = NULL;
+	}
+
+	/* The tap has not started yet. */
+	if (s->mid_on && !(flags & TH_FIN)) {
+		g.mid_packets++;
+		if (p != NULL) {
+			p->affected = p->midstream = true;
+			p->nsupp++;
+		}
+		if (s->mid_left && --s->mid_left == 0)
+			s->mid_on = false;
+		goto lost;
+	}
+	s->mid_on = false;
+	if ((flags & TH_FIN) && s->ov[d].on)
+		ov_emit(s, d, NULL, 0, 0);
+
+	/* Dropped upstream of the tap. */
+	if (plen && rng_pct(r, opt.drop)) {
+		g.dropped++;
+		g.dropped_bytes += plen;
+		if (p != NULL) {
+			p->affected = true;
+			if (d == C2S)
+				p->missing += plen;
+		}
+		if (s->ov[d].on)
+			ov_emit(s, d, NULL, 0, 0);
+		goto lost;
+	}
+
+	ovl = plen && rng_pct(r, opt.overlap);
+	reo = !ovl && !(flags & TH_SYN) && rng_pct(r, opt.reorder);
+	dup = rng_pct(r, opt.duplicate);
+	if (fin && (reo || p->held))
+		pend_move(p);
+	if (reo) {
+		rl = (uint32_t)rng_range(r, 1, opt.rwin);
+		held_push(s, g.frame, flen, plen, d, rl, p);
+		g.reordered++;
+	} else {
+		sess_write(s, g.frame, flen, d, plen, p);	/* may free p */
+	}
+	if (dup) {
+		held_push(s, g.frame, flen, plen, d,
+		    rl + (uint32_t)rng_below(r, opt.rwin + 1), NULL);
+		g.duplicated++;
+	}
+	if (plen && s->ov[d].on)
+		ov_emit(s, d, pl, plen, rl);
+	if (ovl) {
+		struct ovp *o = &s->ov[d];
+
+		if (o->p == NULL && (o->p = malloc(MSS_MAX)) == NULL)
+			die(1, "out of memory");
+		memcpy(o->p, pl, plen);
+		o->seq = seq;
+		o->len = plen;
+		o->on = true;
+	}
+	release_ready(s);
+	return;
+
+lost:
+	if (fin) {
+		if (p->held)
+			pend_move(p);
+		else
+			finalize(p);
+	}
+}
+
+/* A transaction starts (impairments on). */
+static void
+txn_begin(struct sess *s)
+{
+	struct pend *p = calloc(1, sizeof(*p));
+	struct txn *t = &s->t;
+	uint64_t seg, est;
+
+	if (p == NULL)
+		die(1, "out of memory");
+	p->s = s;
+	p->mail_i = s->mail_i;
+	p->c_seq0 = s->c_nxt;
+	p->s_seq0 = s->s_nxt;
+	p->next = s->plist;
+	s->plist = p;
+	s->txn = p;
+	if (s->mid_on && s->mid_wait && s->mid_txn == s->mail_i) {
+		/* The tap starts somewhere inside this transaction. */
+		seg = opt.split_random ? opt.mss / 2 + 1 : opt.mss;
+		est = 2 * ((uint64_t)t->nrcpt + 3) +
+		    (t->wire.len / seg + 1) * 3 / 2;
+		s->mid_wait = false;
+		s->mid_left = rng_range(&s->ir, 1, est);
+	}
+}
+
+/* The session's last packet went out: nothing stays held. */
+static void
+sess_flush(struct sess *s)
+{
+	unsigned i;
+
+	for (i = 0; i < s->nh; i++)
+		s->hq[i].left = 0;
+	release_ready(s);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1387,6 +1686,9 @@ sess_init(struct sess *s, uint64_t idx)
 {
 	struct buf cb = s->cbuf, sb = s->sbuf, raw = s->t.raw,
 	    wire = s->t.wire;
+	struct held *hq = s->hq;
+	uint8_t **spare = s->spare, *ov0 = s->ov[0].p, *ov1 = s->ov[1].p;
+	unsigned hcap = s->hcap, nspare = s->nspare, spcap = s->spcap;
 	unsigned pool;
 	uint16_t *port;
 
@@ -1395,6 +1697,13 @@ sess_init(struct sess *s, uint64_t idx)
 	s->sbuf = sb;
 	s->t.raw = raw;
 	s->t.wire = wire;
+	s->hq = hq;
+	s->hcap = hcap;
+	s->spare = spare;
+	s->nspare = nspare;
+	s->spcap = spcap;
+	s->ov[0].p = ov0;
+	s->ov[1].p = ov1;
 	s->idx = idx;
 	rng_seed(&s->r, opt.seed, idx + 1);
 
@@ -1467,6 +1776,23 @@ sess_init(struct sess *s, uint64_t idx)
 	s->c_id = (uint16_t)rng_next(&s->r);
 	s->s_id = (uint16_t)rng_next(&s->r);
 	s->st = ST_SYN;
+
+	/* Impairments come from a stream of their own. */
+	if (g.imp) {
+		rng_seed(&s->ir, opt.seed ^ 0x1a9a1b3e7ull, idx + 1);
+		if (rng_pct(&s->ir, opt.midstream)) {
+			/* The cut: inside transaction mid_txn, or (== nmails)
+			 * in the handshake/greeting/EHLO. */
+			g.mid_sessions++;
+			s->mid_on = true;
+			s->mid_txn = (unsigned)rng_below(&s->ir,
+			    (uint64_t)s->nmails + 1);
+			if (s->mid_txn == s->nmails)
+				s->mid_left = rng_range(&s->ir, 1, 9);
+			else
+				s->mid_wait = true;
+		}
+	}
 }
 
 /*
@@ -1523,6 +1849,8 @@ step(struct sess *s)
 			return false;
 		}
 		new_txn(s);
+		if (g.imp)
+			txn_begin(s);
 		cmd_mail(s, cb);
 		if (s->pipe) {
 			for (i = 0; i < t->nrcpt; i++)
@@ -1615,6 +1943,8 @@ step(struct sess *s)
 		return true;
 	case ST_LAST:
 		emit(s, C2S, TH_ACK, NULL, 0);
+		if (g.imp)
+			sess_flush(s);
 		s->st = ST_DONE;
 		g.open--;
 		g.sessions_done++;
@@ -1718,6 +2048,22 @@ usage(FILE *f)
 "                            server i runs Postfix/Exim/Sendmail (i mod 3)\n"
 "      --start-time EPOCH    time stamp of the capture start in seconds\n"
 "                            (default 1704067200 = 2024-01-01T00:00:00Z)\n"
+"\n"
+"Impairments (what the tap sees; all default 0 = a perfect tap):\n"
+"      --reorder PCT         %% of packets (not SYN, SYN/ACK) delayed after\n"
+"                            1..W later packets of their session\n"
+"      --reorder-window W    W for --reorder, --duplicate, --overlap,\n"
+"                            1..64 (default 4)\n"
+"      --duplicate PCT       %% of packets seen twice (copy after 0..W other\n"
+"                            packets of the session)\n"
+"      --drop PCT            %% of data packets the tap misses (endpoints\n"
+"                            got them: no retransmission, a real gap)\n"
+"      --overlap PCT         %% of data packets later overlapped by a\n"
+"                            retransmission whose overlapping bytes differ\n"
+"                            (first data wins) and which extends into the\n"
+"                            next segment with true bytes\n"
+"      --midstream PCT       %% of sessions whose start (SYN up to a random\n"
+"                            point, possibly inside DATA) is not captured\n"
 "  -q, --quiet               no summary line on stderr\n"
 "  -h, --help                this text\n"
 "\n"
@@ -1760,7 +2106,8 @@ parse_args(int argc, char **argv)
 {
 	enum {
 		O_MIN = 256, O_MAX, O_MSS, O_SPLIT, O_PIPE, O_REJ, O_V6,
-		O_VLAN, O_HELO, O_SRV, O_START
+		O_VLAN, O_HELO, O_SRV, O_START, O_REO, O_RWIN, O_DUP, O_DROP,
+		O_OVL, O_MID
 	};
 	static const struct option lo[] = {
 		{ "out", required_argument, NULL, 'o' },
@@ -1780,6 +2127,12 @@ parse_args(int argc, char **argv)
 		{ "helo", required_argument, NULL, O_HELO },
 		{ "servers", required_argument, NULL, O_SRV },
 		{ "start-time", required_argument, NULL, O_START },
+		{ "reorder", required_argument, NULL, O_REO },
+		{ "reorder-window", required_argument, NULL, O_RWIN },
+		{ "duplicate", required_argument, NULL, O_DUP },
+		{ "drop", required_argument, NULL, O_DROP },
+		{ "overlap", required_argument, NULL, O_OVL },
+		{ "midstream", required_argument, NULL, O_MID },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -1867,6 +2220,27 @@ parse_args(int argc, char **argv)
 			opt.start_time = num("--start-time", optarg, 0,
 			    UINT64_C(4000000000));
 			break;
+		case O_REO:
+			opt.reorder = (unsigned)num("--reorder", optarg, 0, 100);
+			break;
+		case O_RWIN:
+			opt.rwin = (unsigned)num("--reorder-window", optarg, 1,
+			    64);
+			break;
+		case O_DUP:
+			opt.duplicate = (unsigned)num("--duplicate", optarg, 0,
+			    100);
+			break;
+		case O_DROP:
+			opt.drop = (unsigned)num("--drop", optarg, 0, 100);
+			break;
+		case O_OVL:
+			opt.overlap = (unsigned)num("--overlap", optarg, 0, 100);
+			break;
+		case O_MID:
+			opt.midstream = (unsigned)num("--midstream", optarg, 0,
+			    100);
+			break;
 		case 'q':
 			opt.quiet = true;
 			break;
@@ -1886,6 +2260,8 @@ parse_args(int argc, char **argv)
 	if (opt.min_size > opt.max_size)
 		bad("--min-size %" PRIu64 " > --max-size %" PRIu64,
 		    opt.min_size, opt.max_size);
+	g.imp = opt.reorder || opt.duplicate || opt.drop || opt.overlap ||
+	    opt.midstream;
 }
 
 /* Create DIR if needed and drop old mNNNNNN.eml files. */
@@ -1952,7 +2328,27 @@ write_summary(void)
 	    "  \"s2c_payload_bytes\": %" PRIu64 ",\n"
 	    "  \"max_concurrency\": %" PRIu64 ",\n"
 	    "  \"first_ts\": %" PRIu64 ".%06" PRIu64 ",\n"
-	    "  \"last_ts\": %" PRIu64 ".%06" PRIu64 ",\n"
+	    "  \"last_ts\": %" PRIu64 ".%06" PRIu64 ",\n",
+	    g.sessions_done, g.mails, g.mail_bytes, g.rejected, g.packets,
+	    g.bytes, g.c2s_payload, g.s2c_payload, g.max_open,
+	    g.first_ts / 1000000, g.first_ts % 1000000,
+	    g.now / 1000000, g.now % 1000000);
+	if (g.imp)
+		fprintf(f, "  \"impairments\": {\"dropped_packets\": %" PRIu64
+		    ", \"dropped_bytes\": %" PRIu64 ", \"duplicated_packets\": %"
+		    PRIu64 ", \"reordered_packets\": %" PRIu64 ", "
+		    "\"overlapped_packets\": %" PRIu64 ", "
+		    "\"midstream_sessions\": %" PRIu64 ", "
+		    "\"midstream_packets\": %" PRIu64 ", "
+		    "\"affected_mails\": %" PRIu64 ", "
+		    "\"affected_rejected\": %" PRIu64 ", \"reorder\": %u, "
+		    "\"reorder_window\": %u, \"duplicate\": %u, \"drop\": %u, "
+		    "\"overlap\": %u, \"midstream\": %u},\n",
+		    g.dropped, g.dropped_bytes, g.duplicated, g.reordered,
+		    g.overlapped, g.mid_sessions, g.mid_packets, g.aff_mails,
+		    g.aff_rej, opt.reorder, opt.rwin, opt.duplicate, opt.drop,
+		    opt.overlap, opt.midstream);
+	fprintf(f,
 	    "  \"options\": {\"sessions\": %" PRIu64 ", \"concurrency\": %u, "
 	    "\"mails_per_session\": [%u, %u], \"seed\": %" PRIu64 ", "
 	    "\"min_size\": %" PRIu64 ", \"max_size\": %" PRIu64 ", "
@@ -1960,10 +2356,6 @@ write_summary(void)
 	    "\"rcpt_reject\": %u, \"ipv6\": %u, \"vlan\": %u, \"helo\": %u, "
 	    "\"servers\": %u, \"start_time\": %" PRIu64 "}\n"
 	    "}\n",
-	    g.sessions_done, g.mails, g.mail_bytes, g.rejected, g.packets,
-	    g.bytes, g.c2s_payload, g.s2c_payload, g.max_open,
-	    g.first_ts / 1000000, g.first_ts % 1000000,
-	    g.now / 1000000, g.now % 1000000,
 	    opt.sessions, opt.conc, opt.kmin, opt.kmax, opt.seed,
 	    opt.min_size, opt.max_size, opt.mss,
 	    opt.split_random ? "random" : "mss", opt.pipelining,
@@ -2021,9 +2413,12 @@ main(int argc, char **argv)
 			sess_init(&slots[k], next++);
 		} else {
 			struct sess tmp = slots[k];
+			struct pend *p;
 
 			slots[k] = slots[nactive - 1];
 			slots[--nactive] = tmp;
+			for (p = slots[k].plist; p != NULL; p = p->next)
+				p->s = &slots[k];
 		}
 	}
 
@@ -2045,12 +2440,24 @@ main(int argc, char **argv)
 		    PRIu64 " packets, %" PRIu64 " bytes, max %" PRIu64
 		    " open, %.3f s\n", g.sessions_done, g.mails, g.mail_bytes,
 		    g.rejected, g.packets, g.bytes, g.max_open, secs);
+	if (!opt.quiet && g.imp)
+		fprintf(stderr, "mtgen: impairments: %" PRIu64 " dropped, %"
+		    PRIu64 " duplicated, %" PRIu64 " reordered, %" PRIu64
+		    " overlapped, %" PRIu64 " mid-stream sessions; %" PRIu64
+		    " mails affected\n", g.dropped, g.duplicated, g.reordered,
+		    g.overlapped, g.mid_sessions, g.aff_mails);
 
 	for (i = 0; i < cap; i++) {
 		free(slots[i].cbuf.p);
 		free(slots[i].sbuf.p);
 		free(slots[i].t.raw.p);
 		free(slots[i].t.wire.p);
+		while (slots[i].nspare)
+			free(slots[i].spare[--slots[i].nspare]);
+		free(slots[i].spare);
+		free(slots[i].hq);
+		free(slots[i].ov[0].p);
+		free(slots[i].ov[1].p);
 	}
 	free(slots);
 	free(g.path);
