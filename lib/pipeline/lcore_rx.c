@@ -52,6 +52,7 @@ rx_classify(struct mt_pipeline *p, struct mt_stats *st, struct rte_mbuf *m)
 	meta = pkt_meta(m);
 	meta->hash = mt_flow_key_hash(&key);
 	meta->seq = pkt.seq;
+	meta->ack = pkt.ack;
 	meta->l3_off = pkt.l3_off;
 	meta->l4_off = pkt.l4_off;
 	meta->payload_off = pkt.payload_off;

@@ -200,7 +200,7 @@ worker_packet(struct pl_worker *w, struct mt_stats *st, struct rte_mbuf *m, uint
 		rte_pktmbuf_read(m, meta->payload_off, meta->payload_len, w->scratch);
 	/* a held piece may reference a single-segment mbuf only (see pl_worker_hold) */
 	if (mt_session_input((struct mt_session *)slot, meta->dir, meta->seq, meta->tcp_flags,
-			     payload, meta->payload_len,
+			     meta->ack, payload, meta->payload_len,
 			     payload == w->scratch ? NULL : m)) {
 		MT_STAT_INC(st, wk_flows_closed);
 		end_flow(w, slot);

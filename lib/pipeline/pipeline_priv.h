@@ -32,6 +32,7 @@ extern int mt_logtype_pipeline;
 struct mt_pkt_meta {
 	uint32_t hash;
 	uint32_t seq;
+	uint32_t ack;
 	uint16_t l3_off;
 	uint16_t l4_off;
 	uint16_t payload_off;

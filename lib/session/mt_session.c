@@ -240,6 +240,7 @@ count_tcp(struct mt_stats *st, const struct mt_tcp_counters *c)
 	MT_STAT_ADD(st, wk_gaps, c->gaps);
 	MT_STAT_ADD(st, wk_gap_bytes, c->gap_bytes);
 	MT_STAT_ADD(st, wk_out_of_window, c->out_of_window);
+	MT_STAT_ADD(st, wk_ack_waits, c->ack_waits);
 }
 
 static const struct mt_smtp_ops session_smtp_ops = {
@@ -264,17 +265,20 @@ mt_session_init(struct mt_session *s, struct mt_session_env *env)
 }
 
 int
-mt_session_input(struct mt_session *s, int dir, uint32_t seq, uint8_t flags,
+mt_session_input(struct mt_session *s, int dir, uint32_t seq, uint8_t flags, uint32_t ack,
 		 const uint8_t *payload, uint32_t len, void *ref)
 {
 	struct mt_session_env *env = s->env;
-	struct tcp_ctx t = { .s = s, .dir = dir };
+	struct tcp_ctx t = { .s = s, .dir = dir }, peer = { .s = s, .dir = dir ^ 1 };
 	struct mt_tcp_counters c = { 0 };
 
 	if (s->closed)
 		return 1;
-	mt_tcp_dir_input(&s->tcp[dir], seq, flags, payload, len, ref, env->max_ooo_bytes,
-			 &session_tcp_ops, &t, &c);
+	mt_tcp_dir_input(&s->tcp[dir], seq, flags, ack, payload, len, ref, env->max_ooo_bytes,
+			 &s->tcp[dir ^ 1], &session_tcp_ops, &t, &c);
+	/* what this direction delivered may release the other's waiting
+	 * segments (a reply that arrived before its command) */
+	mt_tcp_dir_drain(&s->tcp[dir ^ 1], &s->tcp[dir], &session_tcp_ops, &peer, &c);
 	if (c.midstream && !s->tcp[dir ^ 1].synced && !s->midstream) {
 		s->midstream = 1;
 		MT_STAT_INC(env->st, wk_flows_midstream);

@@ -56,14 +56,14 @@ size_t mt_session_size(void);
 void mt_session_init(struct mt_session *s, struct mt_session_env *env);
 
 /*
- * One TCP segment of direction dir: sequence number, flags, its payload
+ * One TCP segment of direction dir: sequence number, flags, ACK, its payload
  * (contiguous) and the caller's handle for the payload's buffer (given to
  * env->hold if the segment is held out of order).  Returns 1 when the
  * connection is over (both FINs or a RST): the caller then calls
  * mt_session_close() and frees the slot.
  */
 int mt_session_input(struct mt_session *s, int dir, uint32_t seq, uint8_t tcp_flags,
-		     const uint8_t *payload, uint32_t len, void *ref);
+		     uint32_t ack, const uint8_t *payload, uint32_t len, void *ref);
 
 /* End the session: what is held out of order is delivered after a gap,
  * then a transaction in progress is finished as unconfirmed or incomplete

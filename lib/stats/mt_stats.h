@@ -56,6 +56,7 @@
 	X(wk_ooo_overflow, "holes declared lost because the hold was full")       \
 	X(wk_ooo_refused, "out-of-order holds refused by the worker budget")      \
 	X(wk_out_of_window, "segments far outside the window, ignored")          \
+	X(wk_ack_waits, "segments held until the other side caught up (ACK)")   \
 	X(wk_gaps, "sequence gaps (data the tap never saw)")                      \
 	X(wk_gap_bytes, "bytes missing in gaps")                                  \
 	X(smtp_line_too_long, "SMTP command lines over the limit")                \

@@ -45,14 +45,29 @@ take_fin(struct mt_tcp_dir *d)
 	}
 }
 
-/* Deliver the held pieces that next_seq has reached. */
+/* Does a segment acknowledging ack wait for the peer's stream? */
+static inline int
+waits(const struct mt_tcp_dir *peer, int has_ack, uint32_t ack)
+{
+	int32_t a;
+
+	if (peer == NULL || !has_ack || !peer->synced)
+		return 0;
+	a = ahead(peer, ack);
+	return a > 0 && a <= MT_TCP_MAX_AHEAD;
+}
+
+/* Deliver the held pieces that next_seq has reached (and, unless peer is
+ * NULL, whose ACK the peer has reached). */
 static void
-drain(struct mt_tcp_dir *d, const struct mt_tcp_ops *ops, void *ctx, struct mt_tcp_counters *c)
+drain(struct mt_tcp_dir *d, const struct mt_tcp_dir *peer, const struct mt_tcp_ops *ops,
+      void *ctx, struct mt_tcp_counters *c)
 {
 	struct mt_tcp_piece *pc;
 	int32_t behind;
 
-	while (d->n_ooo > 0 && ahead(d, d->ooo[0].seq) <= 0) {
+	while (d->n_ooo > 0 && ahead(d, d->ooo[0].seq) <= 0 &&
+	       !waits(peer, d->ooo[0].has_ack, d->ooo[0].ack)) {
 		pc = &d->ooo[0];
 		behind = -ahead(d, pc->seq);
 		if ((uint32_t)behind < pc->len)
@@ -67,15 +82,25 @@ drain(struct mt_tcp_dir *d, const struct mt_tcp_ops *ops, void *ctx, struct mt_t
 	take_fin(d);
 }
 
-/* Declare the first hole lost and deliver what follows it. */
+/* Give way: declare the first hole lost (if any) and deliver the first
+ * held piece even if it waits for the peer, then what follows. */
 static void
-skip_hole(struct mt_tcp_dir *d, const struct mt_tcp_ops *ops, void *ctx,
-	  struct mt_tcp_counters *c)
+skip_hole(struct mt_tcp_dir *d, const struct mt_tcp_dir *peer, const struct mt_tcp_ops *ops,
+	  void *ctx, struct mt_tcp_counters *c)
 {
 	if (d->n_ooo == 0)
 		return;
-	gap(d, (uint32_t)ahead(d, d->ooo[0].seq), ops, ctx, c);
-	drain(d, ops, ctx, c);
+	if (ahead(d, d->ooo[0].seq) > 0)
+		gap(d, (uint32_t)ahead(d, d->ooo[0].seq), ops, ctx, c);
+	d->ooo[0].has_ack = 0;
+	drain(d, peer, ops, ctx, c);
+}
+
+void
+mt_tcp_dir_drain(struct mt_tcp_dir *d, const struct mt_tcp_dir *peer,
+		 const struct mt_tcp_ops *ops, void *ctx, struct mt_tcp_counters *c)
+{
+	drain(d, peer, ops, ctx, c);
 }
 
 void
@@ -83,7 +108,7 @@ mt_tcp_dir_flush(struct mt_tcp_dir *d, const struct mt_tcp_ops *ops, void *ctx,
 		 struct mt_tcp_counters *c)
 {
 	while (d->n_ooo > 0)
-		skip_hole(d, ops, ctx, c);
+		skip_hole(d, NULL, ops, ctx, c);
 	/* data promised by an early FIN that never came */
 	if (d->fin_early && !d->fin_seen && ahead(d, d->fin_seq) > 0) {
 		gap(d, (uint32_t)ahead(d, d->fin_seq), ops, ctx, c);
@@ -99,8 +124,8 @@ mt_tcp_dir_flush(struct mt_tcp_dir *d, const struct mt_tcp_ops *ops, void *ctx,
  */
 static int
 hold_range(struct mt_tcp_dir *d, uint32_t seq, const uint8_t *data, uint32_t len, void *ref,
-	   uint32_t max_ooo_bytes, const struct mt_tcp_ops *ops, void *ctx,
-	   struct mt_tcp_counters *c)
+	   int has_ack, uint32_t ack, uint32_t max_ooo_bytes, const struct mt_tcp_ops *ops,
+	   void *ctx, struct mt_tcp_counters *c)
 {
 	struct mt_tcp_piece pc;
 	uint32_t end = seq + len, a, b, cut;
@@ -128,7 +153,8 @@ hold_range(struct mt_tcp_dir *d, uint32_t seq, const uint8_t *data, uint32_t len
 			b = d->ooo[i].seq;
 		if (d->n_ooo == MT_TCP_OOO_MAX || d->ooo_bytes + (b - a) > max_ooo_bytes)
 			return -1;
-		pc = (struct mt_tcp_piece){ .seq = a, .len = b - a, .data = data, .ref = ref };
+		pc = (struct mt_tcp_piece){ .seq = a, .len = b - a, .data = data, .ref = ref,
+					    .ack = ack, .has_ack = (uint32_t)has_ack };
 		if (ops->hold(ctx, &pc) != 0)
 			return -1;
 		memmove(&d->ooo[i + 1], &d->ooo[i], (d->n_ooo - i) * sizeof(d->ooo[0]));
@@ -143,10 +169,12 @@ hold_range(struct mt_tcp_dir *d, uint32_t seq, const uint8_t *data, uint32_t len
 }
 
 void
-mt_tcp_dir_input(struct mt_tcp_dir *d, uint32_t seq, uint8_t flags, const uint8_t *data,
-		 uint32_t len, void *ref, uint32_t max_ooo_bytes, const struct mt_tcp_ops *ops,
-		 void *ctx, struct mt_tcp_counters *c)
+mt_tcp_dir_input(struct mt_tcp_dir *d, uint32_t seq, uint8_t flags, uint32_t ack,
+		 const uint8_t *data, uint32_t len, void *ref, uint32_t max_ooo_bytes,
+		 const struct mt_tcp_dir *peer, const struct mt_tcp_ops *ops, void *ctx,
+		 struct mt_tcp_counters *c)
 {
+	int has_ack = (flags & MT_TCP_ACK) != 0;
 	uint32_t skip, end;
 	int32_t off;
 
@@ -190,33 +218,44 @@ mt_tcp_dir_input(struct mt_tcp_dir *d, uint32_t seq, uint8_t flags, const uint8_
 		len -= skip;
 	}
 	if (len > 0) {
-		if (seq == d->next_seq) {
-			/* in order; octets also held are delivered from this copy,
-			 * which is identical where the sender is honest, and the
-			 * held copy is trimmed by drain() */
+		if (seq == d->next_seq && !waits(peer, has_ack, ack) &&
+		    (d->n_ooo == 0 || ahead(d, d->ooo[0].seq) > 0)) {
+			/* in order and no held piece (a first copy waiting for
+			 * the peer) at next_seq: deliver; drain() trims what
+			 * of the held pieces it covers */
 			deliver(d, data, len, ops, ctx);
 		} else {
-			c->ooo_segments++;
-			while (hold_range(d, seq, data, len, ref, max_ooo_bytes, ops, ctx, c) != 0) {
+			if (seq != d->next_seq)
+				c->ooo_segments++;
+			else
+				c->ack_waits++;
+			while (hold_range(d, seq, data, len, ref, has_ack, ack, max_ooo_bytes, ops,
+					  ctx, c) != 0) {
 				c->ooo_overflow++;
 				if (d->n_ooo == 0) {
-					/* nothing held to give way: this segment is
-					 * the data after the hole */
-					gap(d, (uint32_t)ahead(d, seq), ops, ctx, c);
+					/* nothing held to give way: deliver this
+					 * segment, after the hole if there is one */
+					if (ahead(d, seq) > 0)
+						gap(d, (uint32_t)ahead(d, seq), ops, ctx, c);
 					deliver(d, data, len, ops, ctx);
 					break;
 				}
-				skip_hole(d, ops, ctx, c);
+				skip_hole(d, peer, ops, ctx, c);
 				off = ahead(d, seq);
 				if (off <= 0) {
-					/* the hole skip reached into this segment */
+					/* giving way reached into this segment */
 					skip = MT_MIN((uint32_t)-off, len);
 					c->retrans_bytes += skip;
-					deliver(d, data + skip, len - skip, ops, ctx);
+					if (skip < len) {
+						seq += skip;
+						data += skip;
+						len -= skip;
+						continue; /* hold (or deliver) the rest */
+					}
 					break;
 				}
 			}
 		}
 	}
-	drain(d, ops, ctx, c);
+	drain(d, peer, ops, ctx, c);
 }

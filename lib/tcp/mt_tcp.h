@@ -27,6 +27,14 @@
  * before the data it follows is remembered and takes effect in order.
  * A stream first seen without its SYN syncs on its first segment with
  * data (mid-stream pickup).
+ *
+ * Across directions, the ACK orders: a segment that acknowledges octets of
+ * the other direction (the peer) not delivered yet was sent after them, so
+ * it waits (held, like an out-of-order piece) until the peer's stream has
+ * reached its ACK; mt_tcp_dir_drain() releases it then.  A tap that
+ * reorders a reply before the command it answers thus still feeds the
+ * commands first.  The wait gives way, in order, when the hold is full,
+ * and at close.
  */
 #ifndef MT_TCP_H
 #define MT_TCP_H
@@ -42,6 +50,8 @@ struct mt_tcp_piece {
 	uint32_t len;
 	const uint8_t *data;
 	void *ref;      /* caller's handle, held while the piece is buffered */
+	uint32_t ack;   /* the segment's ACK of the peer's stream */
+	uint32_t has_ack;
 };
 
 struct mt_tcp_dir {
@@ -81,15 +91,24 @@ struct mt_tcp_counters {
 	uint64_t gap_bytes;
 	uint64_t midstream;      /* streams synced without a SYN */
 	uint64_t out_of_window;  /* segments over MT_TCP_MAX_AHEAD ahead, ignored */
+	uint64_t ack_waits;      /* segments held for the peer to catch up */
 };
 
 /*
- * One segment of direction d: sequence number, TCP flags, payload (data,
- * len) and the caller's handle for its buffer (passed to ops->hold).
- * max_ooo_bytes caps the octets held for this direction.
+ * One segment of direction d: sequence number, TCP flags, ACK, payload
+ * (data, len) and the caller's handle for its buffer (passed to
+ * ops->hold).  peer is the other direction of the connection (NULL: no
+ * ordering by ACK).  max_ooo_bytes caps the octets held for this
+ * direction.  After it, call mt_tcp_dir_drain(peer, d, ...): octets
+ * delivered here may release the peer's waiting segments.
  */
-void mt_tcp_dir_input(struct mt_tcp_dir *d, uint32_t seq, uint8_t flags, const uint8_t *data,
-		      uint32_t len, void *ref, uint32_t max_ooo_bytes,
+void mt_tcp_dir_input(struct mt_tcp_dir *d, uint32_t seq, uint8_t flags, uint32_t ack,
+		      const uint8_t *data, uint32_t len, void *ref, uint32_t max_ooo_bytes,
+		      const struct mt_tcp_dir *peer, const struct mt_tcp_ops *ops, void *ctx,
+		      struct mt_tcp_counters *c);
+
+/* Deliver what d holds that is now in order and no longer waits for peer. */
+void mt_tcp_dir_drain(struct mt_tcp_dir *d, const struct mt_tcp_dir *peer,
 		      const struct mt_tcp_ops *ops, void *ctx, struct mt_tcp_counters *c);
 
 /* Declare every hole lost and deliver what is held (connection ending). */

@@ -66,8 +66,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (p.l3_off >= p.l4_off || p.l4_off + 20u > p.payload_off ||
 	    (size_t)p.payload_off + p.payload_len > size || (p.family != 4 && p.family != 6))
 		abort();
-	mt_tcp_dir_input(&dir, p.seq, p.tcp_flags, data + p.payload_off, p.payload_len, NULL,
-			 1 << 16, &ops, NULL, &c);
+	mt_tcp_dir_input(&dir, p.seq, p.tcp_flags, p.ack, data + p.payload_off, p.payload_len,
+			 NULL, 1 << 16, NULL, &ops, NULL, &c);
 	if (delivered - before + c.retrans_bytes != p.payload_len && !c.out_of_window) {
 		fprintf(stderr, "seq %u len %u flags %#x delivered %lu retrans %lu next %u "
 			"synced %u syn %u fin %u early %u fin_seq %u\n", p.seq, p.payload_len,

@@ -81,9 +81,9 @@ conv_start(struct conv *c)
 	c->seq[0] = 0xfffffff0u; /* wraps during the dialogue */
 	c->seq[1] = 7000;
 	c->closed = 0;
-	mt_session_input(c->s, MT_DIR_C2S, c->seq[0]++, MT_TCP_SYN, NULL, 0, NULL);
-	mt_session_input(c->s, MT_DIR_S2C, c->seq[1]++, MT_TCP_SYN | MT_TCP_ACK, NULL, 0,
-			 NULL);
+	mt_session_input(c->s, MT_DIR_C2S, c->seq[0]++, MT_TCP_SYN, 0, NULL, 0, NULL);
+	mt_session_input(c->s, MT_DIR_S2C, c->seq[1]++, MT_TCP_SYN | MT_TCP_ACK, c->seq[0],
+			 NULL, 0, NULL);
 }
 
 /* Send text in segments of at most seg bytes. */
@@ -95,6 +95,7 @@ say(struct conv *c, int dir, const char *text, size_t seg)
 	while (n > 0) {
 		k = n < seg ? n : seg;
 		c->closed |= mt_session_input(c->s, dir, c->seq[dir], MT_TCP_ACK | MT_TCP_PSH,
+					      c->seq[dir ^ 1],
 					      (const uint8_t *)text, (uint32_t)k, NULL);
 		c->seq[dir] += (uint32_t)k;
 		text += k;
@@ -182,9 +183,9 @@ fin_from_both_sides_ends_the_session(void **state)
 	conv_start(&c);
 	dialogue(&c, 1460);
 	assert_false(mt_session_input(c.s, MT_DIR_C2S, c.seq[0], MT_TCP_FIN | MT_TCP_ACK,
-				      NULL, 0, NULL));
+				      c.seq[1], NULL, 0, NULL));
 	assert_true(mt_session_input(c.s, MT_DIR_S2C, c.seq[1], MT_TCP_FIN | MT_TCP_ACK,
-				     NULL, 0, NULL));
+				     c.seq[0] + 1, NULL, 0, NULL));
 	mt_session_close(c.s);
 	mt_session_close(c.s); /* idempotent */
 	assert_int_equal(n_out, 1);

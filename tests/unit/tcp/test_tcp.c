@@ -79,15 +79,16 @@ start(struct fix *f, uint32_t isn)
 {
 	memset(f, 0, sizeof(*f));
 	f->isn = isn;
-	mt_tcp_dir_input(&f->d, isn, MT_TCP_SYN, NULL, 0, NULL, 1 << 20, &ops, &f->r, &f->c);
+	mt_tcp_dir_input(&f->d, isn, MT_TCP_SYN, 0, NULL, 0, NULL, 1 << 20, NULL, &ops, &f->r,
+			 &f->c);
 }
 
 /* Segment at stream offset off (0 = first octet after the SYN). */
 static void
 seg(struct fix *f, uint32_t off, const char *s, uint8_t flags)
 {
-	mt_tcp_dir_input(&f->d, f->isn + 1 + off, flags | MT_TCP_ACK, (const uint8_t *)s,
-			 (uint32_t)strlen(s), (void *)s, 1 << 20, &ops, &f->r, &f->c);
+	mt_tcp_dir_input(&f->d, f->isn + 1 + off, flags | MT_TCP_ACK, 0, (const uint8_t *)s,
+			 (uint32_t)strlen(s), (void *)s, 1 << 20, NULL, &ops, &f->r, &f->c);
 }
 
 #define assert_stream(f, want)                                                     \
@@ -293,6 +294,58 @@ segment_half_the_sequence_space_ahead_is_ignored(void **state)
 	assert_stream(&f, "abcd");
 }
 
+/* Both directions into one record, as the session does. */
+static void
+both(struct mt_tcp_dir *d, struct rec *r, struct mt_tcp_counters *c, int dir, uint32_t seq,
+     uint32_t ack, const char *s)
+{
+	mt_tcp_dir_input(&d[dir], seq, MT_TCP_ACK | MT_TCP_PSH, ack, (const uint8_t *)s,
+			 (uint32_t)strlen(s), (void *)s, 1 << 20, &d[dir ^ 1], &ops, r, c);
+	mt_tcp_dir_drain(&d[dir ^ 1], &d[dir], &ops, r, c);
+}
+
+static void
+reply_seen_before_its_command_waits_for_it(void **state)
+{
+	struct mt_tcp_dir d[2];
+	struct mt_tcp_counters c = { 0 };
+	struct rec r = { 0 };
+
+	(void)state;
+	memset(d, 0, sizeof(d));
+	mt_tcp_dir_input(&d[0], 99, MT_TCP_SYN, 0, NULL, 0, NULL, 1 << 20, &d[1], &ops, &r, &c);
+	mt_tcp_dir_input(&d[1], 499, MT_TCP_SYN | MT_TCP_ACK, 100, NULL, 0, NULL, 1 << 20, &d[0],
+			 &ops, &r, &c);
+	both(d, &r, &c, 1, 500, 100, "220 hi\r\n");
+	/* the tap shows "250 ok" (acking the 6 octets of HELO) before HELO */
+	both(d, &r, &c, 1, 508, 106, "250 ok\r\n");
+	assert_int_equal(c.ack_waits, 1);
+	both(d, &r, &c, 0, 100, 508, "HELO\r\n");
+	assert_int_equal(r.n, 22);
+	assert_memory_equal(r.out, "220 hi\r\nHELO\r\n250 ok\r\n", 22);
+	assert_int_equal(r.held, 0);
+}
+
+static void
+waiting_segments_give_way_at_close(void **state)
+{
+	struct mt_tcp_dir d[2];
+	struct mt_tcp_counters c = { 0 };
+	struct rec r = { 0 };
+
+	(void)state;
+	memset(d, 0, sizeof(d));
+	mt_tcp_dir_input(&d[0], 99, MT_TCP_SYN, 0, NULL, 0, NULL, 1 << 20, &d[1], &ops, &r, &c);
+	mt_tcp_dir_input(&d[1], 499, MT_TCP_SYN | MT_TCP_ACK, 100, NULL, 0, NULL, 1 << 20, &d[0],
+			 &ops, &r, &c);
+	/* acks client octets the tap never shows */
+	both(d, &r, &c, 1, 500, 150, "250 ok\r\n");
+	assert_int_equal(r.n, 0);
+	mt_tcp_dir_flush(&d[1], &ops, &r, &c);
+	assert_int_equal(r.n, 8);
+	assert_int_equal(r.held, 0);
+}
+
 static void
 midstream_syncs_on_first_data(void **state)
 {
@@ -301,10 +354,10 @@ midstream_syncs_on_first_data(void **state)
 	struct rec r = { 0 };
 
 	(void)state;
-	mt_tcp_dir_input(&d, 5000, MT_TCP_ACK, NULL, 0, NULL, 1 << 20, &ops, &r, &c);
+	mt_tcp_dir_input(&d, 5000, MT_TCP_ACK, 0, NULL, 0, NULL, 1 << 20, NULL, &ops, &r, &c);
 	assert_false(d.synced);
-	mt_tcp_dir_input(&d, 5000, MT_TCP_ACK, (const uint8_t *)"data", 4, NULL, 1 << 20, &ops,
-			 &r, &c);
+	mt_tcp_dir_input(&d, 5000, MT_TCP_ACK, 0, (const uint8_t *)"data", 4, NULL, 1 << 20, NULL,
+			 &ops, &r, &c);
 	assert_int_equal(c.midstream, 1);
 	assert_int_equal(r.n, 4);
 	assert_false(d.syn_seen);
@@ -371,9 +424,9 @@ any_reordering_with_duplicates_and_garbage_overlaps_is_byte_exact(void **state)
 			wire[k++] = pend[--np];
 		start(&f, (uint32_t)rnd(&s));
 		for (i = 0; i < k; i++)
-			mt_tcp_dir_input(&f.d, f.isn + 1 + wire[i].off, MT_TCP_ACK,
+			mt_tcp_dir_input(&f.d, f.isn + 1 + wire[i].off, MT_TCP_ACK, 0,
 					 (const uint8_t *)(wire[i].junk ? junk : text + wire[i].off),
-					 wire[i].len, NULL, 1 << 20, &ops, &f.r, &f.c);
+					 wire[i].len, NULL, 1 << 20, NULL, &ops, &f.r, &f.c);
 		mt_tcp_dir_flush(&f.d, &ops, &f.r, &f.c);
 		/* the hold never overflowed (displacement 4 < MT_TCP_OOO_MAX) */
 		assert_int_equal(f.c.ooo_overflow, 0);
@@ -402,6 +455,8 @@ main(void)
 		cmocka_unit_test(old_segment_with_fin_does_not_close),
 		cmocka_unit_test(wraparound_in_order_held_and_overlapping),
 		cmocka_unit_test(segment_half_the_sequence_space_ahead_is_ignored),
+		cmocka_unit_test(reply_seen_before_its_command_waits_for_it),
+		cmocka_unit_test(waiting_segments_give_way_at_close),
 		cmocka_unit_test(midstream_syncs_on_first_data),
 		cmocka_unit_test(any_reordering_with_duplicates_and_garbage_overlaps_is_byte_exact),
 	};
