@@ -31,6 +31,11 @@ _Static_assert(sizeof(((struct mt_conf *)0)->writer_lcore) == sizeof(int),
 	       "single lcore is int");
 _Static_assert(sizeof(((struct mt_conf *)0)->keep_rejected) == sizeof(int),
 	       "booleans are int");
+_Static_assert(sizeof(((struct mt_conf *)0)->policy_mode) == sizeof(int),
+	       "choices are int");
+
+/* index = enum mt_conf_policy */
+static const char *const policy_modes[] = { "all", "registered", NULL };
 
 const struct mt_conf_section mt_conf_sections[] = {
 	{ "pipeline", "Lcores, rings and memory pools of the packet pipeline.  "
@@ -39,6 +44,12 @@ const struct mt_conf_section mt_conf_sections[] = {
 	{ "flow", "TCP connection tracking (per worker lcore)." },
 	{ "smtp",
 	  "Which connections are SMTP, and how much of a mail to keep." },
+	{ "policy",
+	  "Capture policy: which SMTP connections are rebuilt.  A mail on "
+	  "its way through the site may cross the tap two or three times "
+	  "(one SMTP hop per server it passes); this section decides "
+	  "whether each hop is captured or only the one that brings the "
+	  "mail into the site's own servers." },
 	{ "spool", "Where and which captured mails are written." },
 	{ "log", "Logging." },
 };
@@ -200,6 +211,64 @@ const struct mt_conf_opt mt_conf_opts[] = {
 			"dropped and the mail flagged as truncated.",
 	},
 
+	/* [policy] */
+	{
+		.section = "policy", .key = "mode",
+		.type = MT_CONF_T_CHOICE, .def = "all",
+		.choices = policy_modes,
+		FIELD(policy_mode),
+		.help = "all: rebuild every TCP connection with an SMTP server "
+			"port ([smtp] ports) on one side.  A mail relayed "
+			"through the site comes out once per hop the tap "
+			"sees, each copy from its own connection.  "
+			"registered: rebuild only connections from a client "
+			"outside the registered servers (servers, "
+			"servers_file) to a registered server on an SMTP port "
+			"- the requests anyIP-{regIP}:any -> regIP:smtp and "
+			"their replies - and drop the rest (counted as "
+			"rx_drop_policy).  Every mail enters the site's mail "
+			"system through exactly one such hop: from an "
+			"external server or from a user's client to the "
+			"first registered server.  The relays that follow "
+			"(registered server to registered server, and "
+			"registered server to an outside server) have a "
+			"registered client and are skipped, so each mail is "
+			"rebuilt exactly once whichever of the six paths of "
+			"the monitoring paper it takes (external -> server1; "
+			"external -> server1 -> server2; user -> server1; "
+			"user -> server1 -> server2; user -> server1 -> "
+			"external; user -> server1 -> server2 -> external), "
+			"and connections between two outside hosts are "
+			"ignored.  Register every address a server sends "
+			"from, not only the one it receives on: a relay that "
+			"connects out from an unregistered address has its "
+			"relayed mail captured a second time.  A mail that "
+			"passes no registered server is not captured.",
+	},
+	{
+		.section = "policy", .key = "servers",
+		.type = MT_CONF_T_PREFIX_LIST, .def = "",
+		LIST(servers, n_servers_inline),
+		.help = "The site's own mail servers (regIP), as IPv4 and "
+			"IPv6 addresses or prefixes separated by ','; a bare "
+			"address is a single host.  Host bits set "
+			"(192.0.2.1/24) are an error.  A value holds at most "
+			"255 bytes: list more servers in servers_file.",
+	},
+	{
+		.section = "policy", .key = "servers_file",
+		.type = MT_CONF_T_PATH, .flags = MT_CONF_F_EMPTY, .def = "",
+		FIELD(servers_file),
+		.help = "A file of more registered servers, one address or "
+			"prefix per line; '#' or ';' starts a comment, blank "
+			"lines are skipped, errors are reported as FILE:LINE.  "
+			"A relative path is taken from the directory of this "
+			"config file.  It is read when the config is loaded.  "
+			"Together with servers at most 1024 prefixes, no two "
+			"alike.  mode = registered needs at least one prefix "
+			"in servers or servers_file.",
+	},
+
 	/* [spool] */
 	{
 		.section = "spool", .key = "dir",
@@ -220,6 +289,11 @@ const struct mt_conf_opt mt_conf_opts[] = {
 		.help = "Also spool mails the server did not confirm "
 			"(connection lost, timed out or not fully captured).",
 	},
+
+
+
+
+
 
 	/* [log] */
 	{

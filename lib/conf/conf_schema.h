@@ -23,9 +23,13 @@ enum mt_conf_type {
 	MT_CONF_T_LCORE_LIST, /* "0,2-4", ids min..max; "auto"/empty -> none */
 	MT_CONF_T_PORT_LIST,  /* "25,587", ports min..max, at least one */
 	MT_CONF_T_LOG_LEVEL,  /* emerg..debug or 1..8 (RTE_LOG_*) */
+	MT_CONF_T_CHOICE,     /* one word of choices[] -> int index */
+	MT_CONF_T_PREFIX_LIST,/* "192.0.2.25, 2001:db8::/32" -> struct
+			       * mt_conf_prefix[]; empty allowed */
 };
 
-#define MT_CONF_F_POW2 0x1u /* MT_CONF_T_UINT: must be a power of 2 */
+#define MT_CONF_F_POW2 0x1u  /* MT_CONF_T_UINT: must be a power of 2 */
+#define MT_CONF_F_EMPTY 0x2u /* MT_CONF_T_PATH: empty means none */
 
 struct mt_conf_opt {
 	const char *section;
@@ -38,6 +42,7 @@ struct mt_conf_opt {
 	size_t offset;        /* of the field in struct mt_conf */
 	size_t size;          /* of the field (for lists: of the array) */
 	size_t n_offset;      /* lists: offset of the unsigned count */
+	const char *const *choices; /* MT_CONF_T_CHOICE: NULL-terminated */
 	const char *help;
 };
 

@@ -368,6 +368,75 @@ syntax:
 	return -1;
 }
 
+/* Is p among arr[0..n)?  Returns its index or -1. */
+static int
+conf_prefix_find(const struct mt_conf_prefix *arr, unsigned n,
+		 const struct mt_conf_prefix *p)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		if (arr[i].family == p->family && arr[i].len == p->len &&
+		    memcmp(arr[i].addr, p->addr, sizeof(p->addr)) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* "192.0.2.25, 2001:db8::/32": comma-separated, may be empty. */
+static int
+conf_parse_prefixes(const char *v, struct mt_conf_prefix *arr, unsigned cap,
+		    unsigned *count, char *why, size_t n)
+{
+	char tok[64], buf[64];
+	struct mt_conf_prefix pf;
+	const char *p = v, *e;
+	unsigned cnt = 0;
+	size_t l;
+
+	while (isspace((unsigned char)*p))
+		p++;
+	while (*p != '\0') {
+		e = strchr(p, ',');
+		l = e != NULL ? (size_t)(e - p) : strlen(p);
+		while (l > 0 && isspace((unsigned char)p[l - 1]))
+			l--;
+		if (l == 0) {
+			snprintf(why, n, "empty element in the list '%s'", v);
+			return -1;
+		}
+		snprintf(tok, sizeof(tok), "%.*s", (int)MT_MIN(l, sizeof(tok) - 1), p);
+		if (l >= sizeof(tok) || strpbrk(tok, " \t") != NULL) {
+			snprintf(why, n, "'%.*s' is not an IPv4 or IPv6 address "
+				 "or prefix (list elements are separated by ',')",
+				 (int)MT_MIN(l, 60), p);
+			return -1;
+		}
+		if (mt_conf_prefix_parse(tok, &pf, why, n) != 0)
+			return -1;
+		if (conf_prefix_find(arr, cnt, &pf) >= 0) {
+			snprintf(why, n, "%s is listed twice",
+				 mt_conf_prefix_str(&pf, buf, sizeof(buf)));
+			return -1;
+		}
+		if (cnt == cap) {
+			snprintf(why, n, "more than %u prefixes", cap);
+			return -1;
+		}
+		arr[cnt++] = pf;
+		if (e == NULL)
+			break;
+		p = e + 1;
+		while (isspace((unsigned char)*p))
+			p++;
+		if (*p == '\0') {
+			snprintf(why, n, "empty element in the list '%s'", v);
+			return -1;
+		}
+	}
+	*count = cnt;
+	return 0;
+}
+
 /* Parse v as option o into c; 0, or -1 with why filled. */
 static int
 conf_set(struct mt_conf *c, const struct mt_conf_opt *o, const char *v,
@@ -399,6 +468,10 @@ conf_set(struct mt_conf *c, const struct mt_conf_opt *o, const char *v,
 			 "on/off, 1/0)", v);
 		return -1;
 	case MT_CONF_T_PATH:
+		if (*v == '\0' && (o->flags & MT_CONF_F_EMPTY)) {
+			*(char *)p = '\0';
+			return 0;
+		}
 		if (*v == '\0') {
 			snprintf(why, n, "empty path");
 			return -1;
@@ -440,6 +513,26 @@ conf_set(struct mt_conf *c, const struct mt_conf_opt *o, const char *v,
 		snprintf(why, n, "'%s' is not a log level (emerg, alert, crit, "
 			 "err, warning, notice, info, debug, or 1..8)", v);
 		return -1;
+	case MT_CONF_T_CHOICE:
+		for (i = 0; o->choices[i] != NULL; i++) {
+			if (strcasecmp(v, o->choices[i]) == 0) {
+				*(int *)p = (int)i;
+				return 0;
+			}
+		}
+		snprintf(why, n, "'%s' is not one of: ", v);
+		for (i = 0; o->choices[i] != NULL; i++) {
+			size_t l = strlen(why);
+
+			snprintf(why + l, n - l, "%s%s", i ? ", " : "",
+				 o->choices[i]);
+		}
+		return -1;
+	case MT_CONF_T_PREFIX_LIST:
+		return conf_parse_prefixes(v, p,
+					   o->size / sizeof(struct mt_conf_prefix),
+					   (unsigned *)((char *)c + o->n_offset),
+					   why, n);
 	}
 	MT_BUG_ON(1);
 	return -1;
@@ -455,6 +548,8 @@ mt_conf_defaults(struct mt_conf *c)
 	for (i = 0; i < mt_conf_n_opts; i++)
 		MT_BUG_ON(conf_set(c, &mt_conf_opts[i], mt_conf_opts[i].def,
 				   why, sizeof(why)) != 0);
+	/* no default reads a servers_file */
+	c->n_servers = c->n_servers_inline;
 }
 
 /* -------------------------------------------------------------------- */
@@ -638,11 +733,97 @@ conf_prescan(struct conf_scan *sc)
 /* -------------------------------------------------------------------- */
 /* Load */
 
+/*
+ * [policy]: make servers_file relative to the config file's directory
+ * (when set by this file), then append its prefixes to the inline ones.
+ * Errors in the servers file are "SERVERS_FILE:LINE: ...".
+ */
+static int
+conf_policy_servers(struct mt_conf *c, struct conf_scan *sc)
+{
+	unsigned l_file = sc->opt_line[conf_opt_index("policy", "servers_file")];
+	char *buf = NULL, *s, *e, why[CONF_WHY_LEN], pbuf[64];
+	const char *slash, *file = c->servers_file;
+	struct mt_conf_prefix pf;
+	size_t cap = 0, dlen;
+	unsigned line = 0;
+	int rc = 0, dup;
+	FILE *f;
+
+	c->n_servers = c->n_servers_inline;
+	if (*file == '\0')
+		return 0;
+	slash = strrchr(sc->path, '/');
+	if (l_file != 0 && *file != '/' && slash != NULL) {
+		char tmp[MT_CONF_PATH_MAX];
+
+		dlen = (size_t)(slash - sc->path) + 1;
+		if (dlen + strlen(file) >= sizeof(tmp))
+			return conf_err(sc->err, EINVAL, sc->path, l_file,
+					"[policy] servers_file: path too long "
+					"once made relative to the directory of "
+					"%s", sc->path);
+		memcpy(tmp, sc->path, dlen);
+		strcpy(tmp + dlen, file);
+		strcpy(c->servers_file, tmp);
+	}
+	f = fopen(file, "r");
+	if (f == NULL) {
+		int en = errno;
+
+		return conf_err(sc->err, en, sc->path, l_file,
+				"[policy] servers_file: %s: %s", file,
+				strerror(en));
+	}
+	while (getline(&buf, &cap, f) != -1) {
+		line++;
+		s = buf + strcspn(buf, "#;\r\n");
+		*s = '\0';
+		s = conf_strip(buf);
+		if (*s == '\0')
+			continue;
+		for (e = s; *e != '\0' && !isspace((unsigned char)*e); e++)
+			;
+		if (*e != '\0') {
+			rc = mt_err_set(sc->err, EINVAL, "%s:%u: '%s': one "
+					"prefix per line", file, line, s);
+			break;
+		}
+		if (mt_conf_prefix_parse(s, &pf, why, sizeof(why)) != 0) {
+			rc = mt_err_set(sc->err, EINVAL, "%s:%u: %s", file,
+					line, why);
+			break;
+		}
+		dup = conf_prefix_find(c->servers, c->n_servers, &pf);
+		if (dup >= 0) {
+			rc = mt_err_set(sc->err, EINVAL, "%s:%u: %s is listed "
+					"twice (also in %s)", file, line,
+					mt_conf_prefix_str(&pf, pbuf, sizeof(pbuf)),
+					(unsigned)dup < c->n_servers_inline ?
+					"[policy] servers" : "this file");
+			break;
+		}
+		if (c->n_servers == MT_CONF_MAX_SERVERS) {
+			rc = mt_err_set(sc->err, EINVAL, "%s:%u: more than %d "
+					"registered prefixes ([policy] servers "
+					"and servers_file together)", file, line,
+					MT_CONF_MAX_SERVERS);
+			break;
+		}
+		c->servers[c->n_servers++] = pf;
+	}
+	if (rc == 0 && ferror(f))
+		rc = mt_err_set(sc->err, EIO, "%s: read error", file);
+	free(buf);
+	fclose(f);
+	return rc;
+}
+
 /* Combinations no single value can rule out. */
 static int
 conf_check(const struct mt_conf *c, struct conf_scan *sc)
 {
-	unsigned l_rx, l_wk, l_wr, l_burst, l_ring;
+	unsigned l_rx, l_wk, l_wr, l_burst, l_ring, l_mode, l_srv, l_file;
 
 	l_rx = sc->opt_line[conf_opt_index("pipeline", "rx_lcores")];
 	l_wk = sc->opt_line[conf_opt_index("pipeline", "worker_lcores")];
@@ -666,6 +847,14 @@ conf_check(const struct mt_conf *c, struct conf_scan *sc)
 				MT_MAX(l_burst, l_ring),
 				"[pipeline] ring_size (%u) must be larger "
 				"than burst (%u)", c->ring_size, c->burst);
+	l_mode = sc->opt_line[conf_opt_index("policy", "mode")];
+	l_srv = sc->opt_line[conf_opt_index("policy", "servers")];
+	l_file = sc->opt_line[conf_opt_index("policy", "servers_file")];
+	if (c->policy_mode == MT_CONF_POLICY_REGISTERED && c->n_servers == 0)
+		return conf_err(sc->err, EINVAL, sc->path,
+				MT_MAX(l_mode, MT_MAX(l_srv, l_file)),
+				"[policy] mode = registered needs the site's "
+				"mail servers in servers or servers_file");
 	return 0;
 }
 
@@ -720,6 +909,8 @@ mt_conf_load(struct mt_conf *c, const char *path, struct mt_err *err)
 		}
 	}
 	rte_cfgfile_close(cf);
+	if (rc == 0)
+		rc = conf_policy_servers(&tmp, &sc);
 	if (rc == 0)
 		rc = conf_check(&tmp, &sc);
 	if (rc == 0)
@@ -798,7 +989,8 @@ conf_doc_value(const struct mt_conf_opt *o, char *buf, size_t n)
 		snprintf(buf, n, "a boolean");
 		return;
 	case MT_CONF_T_PATH:
-		snprintf(buf, n, "a path");
+		snprintf(buf, n, "%s", (o->flags & MT_CONF_F_EMPTY) ?
+			 "a path, or empty for none" : "a path");
 		return;
 	case MT_CONF_T_LCORE:
 		snprintf(buf, n, "an lcore id %" PRIu64 "..%" PRIu64
@@ -816,6 +1008,24 @@ conf_doc_value(const struct mt_conf_opt *o, char *buf, size_t n)
 	case MT_CONF_T_LOG_LEVEL:
 		snprintf(buf, n, "emerg, alert, crit, err, warning, notice, "
 			 "info, debug, or 1..8");
+		return;
+	case MT_CONF_T_CHOICE: {
+		unsigned i;
+
+		buf[0] = '\0';
+		for (i = 0; o->choices[i] != NULL; i++) {
+			size_t l = strlen(buf);
+
+			snprintf(buf + l, n - l, "%s%s",
+				 i == 0 ? "" : o->choices[i + 1] ? ", " : " or ",
+				 o->choices[i]);
+		}
+		return;
+	}
+	case MT_CONF_T_PREFIX_LIST:
+		snprintf(buf, n, "a list of IPv4 and IPv6 addresses or "
+			 "prefixes like 192.0.2.25, 192.0.2.0/24, "
+			 "2001:db8::/32, or empty");
 		return;
 	}
 	MT_BUG_ON(1);
@@ -840,11 +1050,12 @@ mt_conf_print_doc(FILE *out)
 				continue;
 			conf_doc_value(o, val, sizeof(val));
 			snprintf(line, sizeof(line), "Value: %s.  Default: %s.",
-				 val, o->def);
+				 val, *o->def ? o->def : "empty");
 			fputc('\n', out);
 			conf_doc_wrap(out, o->help);
 			conf_doc_wrap(out, line);
-			fprintf(out, "%s = %s\n", o->key, o->def);
+			fprintf(out, "%s =%s%s\n", o->key, *o->def ? " " : "",
+				o->def);
 		}
 	}
 }

@@ -22,6 +22,20 @@
 #define MT_CONF_MAX_LCORES 128
 #define MT_CONF_MAX_PORTS 64     /* SMTP server ports to follow */
 #define MT_CONF_PATH_MAX 512
+#define MT_CONF_MAX_SERVERS 1024 /* [policy] prefixes, servers + servers_file */
+
+/* An IPv4 or IPv6 prefix (CIDR) with no host bits set. */
+struct mt_conf_prefix {
+	uint8_t family;   /* 4 or 6 */
+	uint8_t len;      /* prefix length, 0..32 or 0..128 */
+	uint8_t addr[16]; /* network order; IPv4 in the first 4 bytes, rest 0 */
+};
+
+/* [policy] mode */
+enum mt_conf_policy {
+	MT_CONF_POLICY_ALL = 0,        /* every SMTP connection */
+	MT_CONF_POLICY_REGISTERED = 1, /* anyIP-{regIP} -> regIP:smtp only */
+};
 
 struct mt_conf {
 	/* [pipeline] */
@@ -57,6 +71,16 @@ struct mt_conf {
 
 	/* [log] */
 	unsigned log_level;      /* RTE_LOG_* value, default RTE_LOG_INFO (7) */
+
+	/* [policy] */
+	int policy_mode;         /* enum mt_conf_policy, default all */
+	/* the registered servers: [0, n_servers_inline) from `servers`, then
+	 * those of servers_file; no two equal */
+	struct mt_conf_prefix servers[MT_CONF_MAX_SERVERS];
+	unsigned n_servers_inline;
+	unsigned n_servers;      /* all of them */
+	char servers_file[MT_CONF_PATH_MAX]; /* "" none; made relative to the
+					      * config file's directory */
 };
 
 /* Fill c with the built-in defaults (the schema's, see mt_conf_print_doc). */
@@ -80,6 +104,18 @@ void mt_conf_defaults(struct mt_conf *c);
  * Needs no EAL; does not print or log.
  */
 int mt_conf_load(struct mt_conf *c, const char *path, struct mt_err *err);
+
+/*
+ * Parse one prefix: an IPv4 or IPv6 address, optionally followed by
+ * "/len"; a bare address is a host (/32, /128).  Host bits set
+ * (192.0.2.1/24) are refused: say 192.0.2.0/24 or 192.0.2.1/32.
+ * Returns 0, or -1 with why (n bytes) saying what is wrong.
+ */
+int mt_conf_prefix_parse(const char *s, struct mt_conf_prefix *out,
+			 char *why, size_t n);
+
+/* "192.0.2.0/24", "2001:db8::/32" into buf (64 bytes suffice); returns buf. */
+char *mt_conf_prefix_str(const struct mt_conf_prefix *p, char *buf, size_t n);
 
 /*
  * Write the documented default config to out: every section and option

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * RX role: poll ports in bursts, decode L2-L4, keep SMTP connections
- * (a server port on either side), hash the oriented 4-tuple and enqueue
- * each packet to the ring of the worker that owns its connection.
+ * (a server port on either side) that the capture policy wants (mode
+ * registered: a registered server, a client that is not), hash the
+ * oriented 4-tuple and enqueue each packet to the ring of the worker that
+ * owns its connection.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -45,6 +47,11 @@ rx_classify(struct mt_pipeline *p, struct mt_stats *st, struct rte_mbuf *m)
 		dir = MT_DIR_S2C;
 	} else {
 		MT_STAT_INC(st, rx_drop_not_smtp);
+		rte_pktmbuf_free(m);
+		return -1;
+	}
+	if (!mt_policy_keep(&p->policy, &pkt, (enum mt_dir)dir)) {
+		MT_STAT_INC(st, rx_drop_policy);
 		rte_pktmbuf_free(m);
 		return -1;
 	}

@@ -243,6 +243,9 @@ mt_pipeline_create(const struct mt_conf *conf, struct mt_err *err)
 		mt_err_set(err, EINVAL, "burst %u over %d", conf->burst, PL_BURST_MAX);
 		goto fail;
 	}
+	if (mt_policy_init(&p->policy, (enum mt_policy_mode)conf->policy_mode, conf->servers,
+			   conf->n_servers, err) != 0)
+		goto fail;
 	if (create_pools(p, err) != 0 || pl_ports_setup(p, err) != 0 ||
 	    create_roles(p, err) != 0)
 		goto fail;
@@ -329,6 +332,12 @@ mt_pipeline_print_roles(const struct mt_pipeline *p, FILE *out)
 	for (i = 0; i < p->n_ports; i++)
 		fprintf(out, "  port %u %s%s%s\n", p->ports[i].port_id, p->ports[i].name,
 			p->ports[i].offline ? " <- " : "", p->ports[i].file);
+	if (p->policy.mode == MT_POLICY_ALL)
+		fprintf(out, "  policy: all (every SMTP connection)\n");
+	else
+		fprintf(out, "  policy: registered, %u server prefixes (%u IPv4 + %u IPv6 "
+			"ranges): only unregistered clients -> registered servers\n",
+			p->policy.n_prefixes, p->policy.n4, p->policy.n6);
 	RTE_LCORE_FOREACH(id) {
 		role_names(id, roles, sizeof(roles));
 		fprintf(out, "  lcore %u (socket %u): %s\n", id, rte_lcore_to_socket_id(id),
@@ -363,6 +372,10 @@ mt_pipeline_print_summary(const struct mt_pipeline *p, FILE *out)
 		tot.v[MT_STAT_wr_errors],
 		tot.v[MT_STAT_rx_drop_ring_full] + tot.v[MT_STAT_wk_drop_flow_full],
 		tot.v[MT_STAT_rx_drop_ring_full], tot.v[MT_STAT_wk_drop_flow_full]);
+	if (p->policy.mode != MT_POLICY_ALL)
+		fprintf(out, "  policy registered: %" PRIu64 " packets of other SMTP "
+			"connections ignored (rx_drop_policy)\n",
+			tot.v[MT_STAT_rx_drop_policy]);
 	for (i = 0; i < p->n_ports; i++) {
 		if (rte_eth_stats_get(p->ports[i].port_id, &es) != 0)
 			continue;

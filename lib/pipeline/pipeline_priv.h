@@ -14,6 +14,7 @@
 #include "mt_common.h"
 #include "mt_conf.h"
 #include "mt_flow.h"
+#include "mt_policy.h"
 #include "mt_session.h"
 #include "mt_spool.h"
 #include "mt_stats.h"
@@ -121,6 +122,7 @@ struct mt_pipeline {
 	unsigned n_wk;
 	struct pl_writer *wr;
 	uint8_t smtp_port[65536 / 8];     /* bitmap of server ports */
+	struct mt_policy policy;          /* [policy], read by RX lcores */
 };
 
 static inline int

@@ -72,7 +72,7 @@ mt_stats_check(const struct mt_stats *tot, char *buf, size_t size)
 	check(&bad, &buf, &size, "rx_packets = rx_dispatched + rx_drop_*", V(rx_packets),
 	      V(rx_dispatched) + V(rx_drop_not_ip) + V(rx_drop_not_tcp) +
 		      V(rx_drop_fragment) + V(rx_drop_malformed) + V(rx_drop_not_smtp) +
-		      V(rx_drop_ring_full));
+		      V(rx_drop_policy) + V(rx_drop_ring_full));
 	check(&bad, &buf, &size, "rx_dispatched = wk_packets", V(rx_dispatched), V(wk_packets));
 	check(&bad, &buf, &size, "mail_started = sum of endings", V(mail_started),
 	      V(mail_accepted) + V(mail_rejected) + V(mail_aborted) + V(mail_unconfirmed) +

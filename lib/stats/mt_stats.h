@@ -38,6 +38,7 @@
 	X(rx_drop_fragment, "dropped: IP fragment (not reassembled)")             \
 	X(rx_drop_malformed, "dropped: truncated or bad headers")                 \
 	X(rx_drop_not_smtp, "dropped: TCP but no SMTP server port")               \
+	X(rx_drop_policy, "dropped: connection outside the capture policy")       \
 	X(rx_drop_ring_full, "dropped: worker ring full (live mode)")             \
 	X(rx_ring_waits, "RX paused on a full worker ring (offline mode)")        \
 	X(wk_packets, "packets dequeued by workers")                              \

@@ -294,7 +294,7 @@ test_err_unknown_section(void **state)
 	(void)state;
 	expect_err_at("[pipeline]\nburst = 32\n[pipe]\nburst = 32\n", 3,
 		      "unknown section [pipe] (known: pipeline, flow, smtp, "
-		      "spool, log)");
+		      "policy, spool, log)");
 	expect_err_at("[]\n", 1, "unknown section []");
 	expect_err_at("[GLOBAL]\n", 1, "unknown section [GLOBAL]");
 }
@@ -796,6 +796,239 @@ test_shipped_config_loads_defaults(void **state)
 	assert_memory_equal(&c, &d, sizeof(c));
 }
 
+
+/* ------------------------------------------------------------------ */
+/* [policy] */
+
+static const char *
+tmp_dir(void)
+{
+	const char *dir = getenv("TMPDIR");
+
+	return dir != NULL && *dir != '\0' ? dir : "/tmp";
+}
+
+/* Write text to a new temporary file; its path goes into path. */
+static void
+write_tmp(const char *text, char *path, size_t n)
+{
+	int fd;
+
+	snprintf(path, n, "%s/mt_servers_test_XXXXXX", tmp_dir());
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	assert_int_equal(close(fd), 0);
+}
+
+static void
+assert_prefix(const struct mt_conf_prefix *p, const char *want)
+{
+	char buf[64];
+
+	mt_conf_prefix_str(p, buf, sizeof(buf));
+	if (strcmp(buf, want) != 0) {
+		print_error("prefix %s, want %s\n", buf, want);
+		fail();
+	}
+}
+
+static void
+test_policy_defaults(void **state)
+{
+	struct mt_conf c;
+
+	(void)state;
+	mt_conf_defaults(&c);
+	assert_int_equal(c.policy_mode, MT_CONF_POLICY_ALL);
+	assert_int_equal(c.n_servers, 0);
+	assert_int_equal(c.n_servers_inline, 0);
+	assert_string_equal(c.servers_file, "");
+	/* the section on its own is fine in mode all */
+	load_ok("[policy]\nmode = all\nservers =\nservers_file =\n", &c);
+	assert_int_equal(c.policy_mode, MT_CONF_POLICY_ALL);
+	assert_int_equal(c.n_servers, 0);
+}
+
+static void
+test_policy_servers_inline(void **state)
+{
+	struct mt_conf c;
+
+	(void)state;
+	load_ok("[policy]\nmode = Registered\n"
+		"servers = 192.0.2.25, 2001:db8::/32 ,10.0.0.0/8,"
+		"2001:db8:2::19,0.0.0.0/0, ::/0,198.51.100.7/32\n", &c);
+	assert_int_equal(c.policy_mode, MT_CONF_POLICY_REGISTERED);
+	assert_int_equal(c.n_servers, 7);
+	assert_int_equal(c.n_servers_inline, 7);
+	assert_prefix(&c.servers[0], "192.0.2.25/32");
+	assert_prefix(&c.servers[1], "2001:db8::/32");
+	assert_prefix(&c.servers[2], "10.0.0.0/8");
+	assert_prefix(&c.servers[3], "2001:db8:2::19/128");
+	assert_prefix(&c.servers[4], "0.0.0.0/0");
+	assert_prefix(&c.servers[5], "::/0");
+	assert_prefix(&c.servers[6], "198.51.100.7/32");
+	assert_int_equal(c.servers[0].family, 4);
+	assert_int_equal(c.servers[1].family, 6);
+	/* the order of the keys does not matter */
+	load_ok("[policy]\nservers = 192.0.2.25\nmode = registered\n", &c);
+	assert_int_equal(c.n_servers, 1);
+}
+
+static void
+test_policy_errors(void **state)
+{
+	(void)state;
+	expect_value_err("policy", "mode", "some",
+			 "[policy] mode: 'some' is not one of: all, registered");
+	expect_value_err("policy", "mode", "", "'' is not one of");
+	expect_value_err("policy", "servers", "192.0.2.1/24",
+			 "[policy] servers: '192.0.2.1/24' has host bits set "
+			 "(write 192.0.2.0/24 for the network or 192.0.2.1/32 "
+			 "for the host)");
+	expect_value_err("policy", "servers", "2001:db8::1/64",
+			 "'2001:db8::1/64' has host bits set (write "
+			 "2001:db8::/64 for the network or 2001:db8::1/128");
+	expect_value_err("policy", "servers", "192.0.2.0/33",
+			 "prefix length 33 is over 32");
+	expect_value_err("policy", "servers", "2001:db8::/129",
+			 "prefix length 129 is over 128");
+	expect_value_err("policy", "servers", "192.0.2.0/",
+			 "bad prefix length");
+	expect_value_err("policy", "servers", "192.0.2.0/+8",
+			 "bad prefix length");
+	expect_value_err("policy", "servers", "192.0.2/24",
+			 "'192.0.2/24' is not an IPv4 or IPv6 address");
+	expect_value_err("policy", "servers", "mx.example.org",
+			 "'mx.example.org' is not an IPv4 or IPv6 address");
+	expect_value_err("policy", "servers", "fe80::1%eth0",
+			 "is not an IPv4 or IPv6 address");
+	expect_value_err("policy", "servers", "192.0.2.25 192.0.2.26",
+			 "separated by ','");
+	expect_value_err("policy", "servers", "192.0.2.25,,192.0.2.26",
+			 "empty element");
+	expect_value_err("policy", "servers", "192.0.2.25,",
+			 "empty element");
+	expect_value_err("policy", "servers", "192.0.2.25, 10.0.0.0/8, "
+			 "192.0.2.25/32", "192.0.2.25/32 is listed twice");
+	/* registered needs servers: the later of the keys' lines */
+	expect_err_at("[policy]\nmode = registered\n", 2,
+		      "[policy] mode = registered needs the site's mail "
+		      "servers in servers or servers_file");
+	expect_err_at("[policy]\nservers =\n\nmode = registered\n", 4,
+		      "needs the site's mail servers");
+	expect_err_at("[policy]\nmode = registered\n; x\nservers =\n", 4,
+		      "needs the site's mail servers");
+}
+
+static void
+test_policy_servers_file(void **state)
+{
+	char spath[256], text[1024], rel[256];
+	const char *base;
+	struct mt_conf c;
+
+	(void)state;
+	write_tmp("# the site's mail servers\n"
+		  "192.0.2.25\n"
+		  "\n"
+		  "   2001:db8:2::/48   ; IPv6 relays\n"
+		  "198.51.100.0/24# no space before the comment\r\n", spath,
+		  sizeof(spath));
+	snprintf(text, sizeof(text), "[policy]\nmode = registered\n"
+		 "servers = 203.0.113.5\nservers_file = %s\n", spath);
+	load_ok(text, &c);
+	assert_int_equal(c.n_servers_inline, 1);
+	assert_int_equal(c.n_servers, 4);
+	assert_prefix(&c.servers[0], "203.0.113.5/32");
+	assert_prefix(&c.servers[1], "192.0.2.25/32");
+	assert_prefix(&c.servers[2], "2001:db8:2::/48");
+	assert_prefix(&c.servers[3], "198.51.100.0/24");
+	assert_string_equal(c.servers_file, spath);
+
+	/* a relative path is taken from the config file's directory */
+	base = strrchr(spath, '/') + 1;
+	snprintf(text, sizeof(text), "[policy]\nmode = registered\n"
+		 "servers_file = %s\n", base);
+	load_ok(text, &c);
+	assert_int_equal(c.n_servers, 3);
+	assert_string_equal(c.servers_file, spath);
+	/* ... which is not the working directory */
+	snprintf(rel, sizeof(rel), "%s", base);
+	assert_int_equal(access(rel, F_OK) == 0, 0);
+
+	/* a servers file alone satisfies mode registered; empty does not */
+	unlink(spath);
+	write_tmp("# nothing yet\n\n", spath, sizeof(spath));
+	snprintf(text, sizeof(text), "[policy]\nmode = registered\n"
+		 "servers_file = %s\n", spath);
+	expect_err_at(text, 3, "needs the site's mail servers");
+	unlink(spath);
+}
+
+/* Errors inside the servers file are reported at its own FILE:LINE. */
+static void
+expect_servers_file_err(const char *content, unsigned line, const char *want)
+{
+	char spath[256], text[1024], prefix[300];
+	struct mt_conf c;
+	struct mt_err err;
+	int rc;
+
+	write_tmp(content, spath, sizeof(spath));
+	snprintf(text, sizeof(text), "[policy]\nservers = 192.0.2.25\n"
+		 "servers_file = %s\n", spath);
+	rc = load_text(text, &c, &err);
+	unlink(spath);
+	assert_int_equal(rc, -EINVAL);
+	snprintf(prefix, sizeof(prefix), "%s:%u: ", spath, line);
+	if (strncmp(err.msg, prefix, strlen(prefix)) != 0 ||
+	    strstr(err.msg, want) == NULL) {
+		print_error("got:  %s\nwant: %s...%s\n", err.msg, prefix, want);
+		fail();
+	}
+}
+
+static void
+test_policy_servers_file_errors(void **state)
+{
+	char *big, text[1024];
+	struct mt_conf c;
+	struct mt_err err;
+	size_t len = 0;
+	unsigned i;
+
+	(void)state;
+	expect_servers_file_err("10.0.0.0/8\n# ok\n10.1.2.3/16\n", 3,
+				"'10.1.2.3/16' has host bits set");
+	expect_servers_file_err("\n\nbogus\n", 3, "'bogus' is not an IPv4");
+	expect_servers_file_err("10.0.0.0/8 10.1.0.0/16\n", 1,
+				"one prefix per line");
+	expect_servers_file_err("10.0.0.0/8\n10.0.0.0/8\n", 2,
+				"10.0.0.0/8 is listed twice (also in this file)");
+	expect_servers_file_err("192.0.2.25/32\n", 1,
+				"192.0.2.25/32 is listed twice (also in [policy] "
+				"servers)");
+	expect_servers_file_err("2001:db8::/129\n", 1, "over 128");
+
+	/* more than MT_CONF_MAX_SERVERS (one is inline) */
+	big = malloc(MT_CONF_MAX_SERVERS * 24);
+	assert_non_null(big);
+	for (i = 0; i < MT_CONF_MAX_SERVERS; i++)
+		len += (size_t)sprintf(big + len, "10.%u.%u.0/24\n", i >> 8, i & 255);
+	expect_servers_file_err(big, MT_CONF_MAX_SERVERS,
+				"more than 1024 registered prefixes");
+	free(big);
+
+	/* a missing file: the config line says which key */
+	snprintf(text, sizeof(text), "[policy]\n\nservers_file = %s/mt-no-such-file\n",
+		 tmp_dir());
+	assert_int_equal(load_text(text, &c, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, ":3: [policy] servers_file: "));
+	assert_non_null(strstr(err.msg, "mt-no-such-file: No such file"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -827,6 +1060,11 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_combinations),
 		cmocka_unit_test(test_shipped_config_is_doc),
 		cmocka_unit_test(test_shipped_config_loads_defaults),
+		cmocka_unit_test(test_policy_defaults),
+		cmocka_unit_test(test_policy_servers_inline),
+		cmocka_unit_test(test_policy_errors),
+		cmocka_unit_test(test_policy_servers_file),
+		cmocka_unit_test(test_policy_servers_file_errors),
 	};
 
 	if (argc > 1 && strcmp(argv[1], "--print-doc") == 0) {
