@@ -40,6 +40,19 @@
  * or the new transaction needs data before that, the old transaction is
  * ended UNCONFIRMED first.
  *
+ * Reply-decided commands: CMD_HELO (reset on 2xx), CMD_MAIL_NESTED
+ * (a MAIL while an envelope is open: its argument waits in nest[] and
+ * only a 2xx starts it), CMD_DATA (not 354: the envelope stays, see
+ * data_refused()).  A DATA with no envelope gets a transaction id at
+ * once (octets before its 354 go nowhere); its 354 calls mail_begin.
+ *
+ * Line gate: the first 5 octets of a command line are taken one at a
+ * time; "AUTH " switches to IN_AUTH (mechanism, then the initial response
+ * streamed through the base64 decoder, never copied), and while hunting
+ * a line that cannot be a command we care about goes to IN_DROP.  After
+ * an AUTH, the client's response lines go to IN_SASL (decoded or skipped
+ * octet by octet).
+ *
  * Lines end at LF for commands (a CR before it is dropped).  In message
  * mode only CR LF ends a line, as RFC 5321 says: "\n.\n" and "\n.\r\n" are
  * message text here (SMTP smuggling: such text always reaches ops->data).
@@ -49,11 +62,13 @@
 #include "mt_smtp.h"
 
 #define STASH_MAX 512
+#define GATE 5 /* command octets taken one at a time before bulk copy */
 
 enum cmd_kind {
 	CMD_GREETING,
 	CMD_HELO,
 	CMD_MAIL,
+	CMD_MAIL_NESTED,
 	CMD_RCPT,
 	CMD_DATA,
 	CMD_EOD,
@@ -67,10 +82,22 @@ enum cmd_kind {
 	CMD_HELP,
 	CMD_STARTTLS,
 	CMD_AUTH,
+	CMD_AUTH_RESP,
+	CMD_XCLIENT,
+	CMD_XFORWARD,
 	CMD_UNKNOWN,
 };
 
-enum in_mode { IN_LINE, IN_SKIP, IN_DATA, IN_BDAT, IN_STOP };
+enum in_mode {
+	IN_LINE,
+	IN_SKIP,  /* overlong line: discard up to LF, then queue UNKNOWN */
+	IN_DROP,  /* hunting: discard up to LF, queue nothing */
+	IN_AUTH,  /* the rest of an "AUTH " command line */
+	IN_SASL,  /* a SASL response line */
+	IN_DATA,
+	IN_BDAT,
+	IN_STOP,
+};
 enum data_state { D_BOL, D_TEXT, D_CR, D_DOT, D_DOT_CR };
 enum reply_state { R_D1, R_D2, R_D3, R_SEP, R_TEXT, R_BAD };
 
@@ -84,11 +111,15 @@ enum phase {
 };
 
 enum msg_state { MSG_NONE, MSG_OPEN, MSG_DONE };
-enum stash_rec { S_BEGIN, S_RCPT, S_RCPT_REPLY };
+enum stash_rec { S_BEGIN, S_MAIL_PARAMS, S_RCPT, S_RCPT_PARAMS, S_RCPT_REPLY, S_REPLY };
+
+/* AUTH: what the base64 decoder feeds */
+enum b64_sink { B_NONE, B_PLAIN, B_USER };
+enum auth_mech { M_OTHER, M_PLAIN, M_LOGIN };
 
 struct q_ent {
 	uint32_t txn; /* 0: no transaction */
-	uint32_t idx; /* CMD_RCPT: recipient number */
+	uint32_t idx; /* CMD_RCPT: recipient number; CMD_MAIL_NESTED: generation */
 	uint8_t kind;
 };
 
@@ -99,17 +130,31 @@ struct mt_smtp {
 	/* client -> server */
 	uint8_t in;
 	uint8_t dstate;
-	uint8_t auth_cont; /* next line answers a 334 */
 	uint8_t tls;
 	uint8_t closed;
+	uint8_t gated;     /* the current line passed the GATE */
+	uint8_t c_gap;     /* a gap fell inside the current DATA message */
+	uint8_t s_gap;     /* a gap fell in the replies: 354 may resync */
+	uint8_t midstream;
 	uint16_t line_len;
 	uint32_t data_txn; /* receiver of message octets (0: discard) */
 	uint64_t bdat_left;
 
+	/* hunting (mid-stream pickup) */
+	uint8_t hunt;
+	uint8_t hunt_msg;     /* a 354 was seen: lines are text up to "." */
+	uint8_t hunt_last;    /* kind of the last command line since a reply */
+	uint8_t hunt_pending; /* command-looking lines since the last reply */
+	uint32_t hold_txn;    /* candidate: callbacks held until MAIL is 2xx */
+
 	/* server -> client */
 	uint8_t rstate;
 	uint8_t rfinal;
+	uint8_t rfirst;    /* the reply's first line is being read */
+	uint8_t rcap;      /* capture this line's text as the banner */
+	uint8_t banner_done;
 	uint16_t rcode;
+	uint16_t ban_len;
 
 	/* commands awaiting replies */
 	uint8_t q_head;
@@ -120,10 +165,32 @@ struct mt_smtp {
 	uint32_t tx_id;
 	uint8_t phase;
 	uint8_t msg;
+	uint8_t tx_octets;      /* message octets were passed out */
 	uint16_t rcpt_bad_code;
+	uint16_t data_bad_code; /* a DATA refused, envelope kept */
 	uint32_t rcpt_n;
 	uint32_t rcpt_pending;
 	uint32_t rcpt_ok;
+	uint16_t txf[4];        /* MT_SMTP_TXF_* by transaction id & 3 */
+
+	/* nested MAIL waiting for its reply */
+	uint8_t nest_gen;
+	uint16_t nest_len;
+
+	/* AUTH */
+	uint8_t auth_active;    /* an exchange awaits its final reply */
+	uint8_t auth_mech;
+	uint8_t auth_resp_left; /* response lines the client will send */
+	uint8_t auth_user_done; /* LOGIN: the username was sent */
+	uint8_t auth_mech_done; /* IN_AUTH: past the mechanism */
+	uint8_t auth_ir;        /* IN_AUTH: an initial response was present */
+	uint8_t b64_sink;
+	uint8_t b64_bits;
+	uint8_t plain_field;
+	uint8_t mech_len;
+	uint16_t authzid_len;
+	uint16_t authcid_len;
+	uint32_t b64_acc;
 
 	/* callback side */
 	uint32_t open_txn;  /* mail_begin called, mail_end not yet */
@@ -132,13 +199,31 @@ struct mt_smtp {
 	uint8_t stash[STASH_MAX];
 
 	char line[MT_SMTP_LINE_MAX];
+	char nest[MT_SMTP_NEST_MAX];
+	char banner[MT_SMTP_BANNER_MAX];
+	char mech[MT_SMTP_MECH_MAX];
+	char authzid[MT_SMTP_ID_MAX];
+	char authcid[MT_SMTP_ID_MAX];
 };
 
 _Static_assert(MT_SMTP_LINE_MAX < UINT16_MAX, "line_len is 16 bits");
 _Static_assert(MT_SMTP_QUEUE_DEPTH < UINT8_MAX, "queue indexes are 8 bits");
 _Static_assert(STASH_MAX < UINT16_MAX, "stash_len is 16 bits");
+_Static_assert(MT_SMTP_MECH_MAX < UINT8_MAX, "mech_len is 8 bits");
+_Static_assert(GATE <= MT_SMTP_LINE_MAX, "gate fits the line");
 
 static const struct mt_smtp_ops no_ops;
+
+static void line_done(struct mt_smtp *s);
+
+/* ---- per-transaction facts ---- */
+
+static void
+txf_set(struct mt_smtp *s, uint32_t id, unsigned f)
+{
+	if (id != 0)
+		s->txf[id & 3] |= (uint16_t)f;
+}
 
 /* ---- callbacks, with the stash that keeps transactions from nesting ---- */
 
@@ -152,7 +237,11 @@ emit_event(struct mt_smtp *s, enum mt_smtp_event ev)
 static void
 emit_end(struct mt_smtp *s, enum mt_smtp_end how, unsigned code)
 {
+	uint32_t id = s->open_txn;
+
 	s->open_txn = 0;
+	if (s->ops->tx_flags != NULL)
+		s->ops->tx_flags(s->ctx, s->txf[id & 3]);
 	if (s->ops->mail_end != NULL)
 		s->ops->mail_end(s->ctx, how, code);
 }
@@ -165,94 +254,178 @@ emit_rcpt_reply(struct mt_smtp *s, unsigned idx, unsigned code)
 }
 
 static void
+emit_reply(struct mt_smtp *s, unsigned code)
+{
+	if (s->ops->reply != NULL)
+		s->ops->reply(s->ctx, code);
+}
+
+static void
+emit_begin(struct mt_smtp *s, const char *from, size_t len)
+{
+	if (s->ops->mail_begin != NULL)
+		s->ops->mail_begin(s->ctx, from, len);
+}
+
+static void
+emit_mail_params(struct mt_smtp *s, const char *p, size_t len)
+{
+	if (len > 0 && s->ops->mail_params != NULL)
+		s->ops->mail_params(s->ctx, p, len);
+}
+
+static void
+emit_rcpt(struct mt_smtp *s, unsigned idx, const char *to, size_t len,
+	  const char *pr, size_t plen)
+{
+	if (s->ops->rcpt != NULL)
+		s->ops->rcpt(s->ctx, to, len);
+	if (plen > 0 && s->ops->rcpt_params != NULL)
+		s->ops->rcpt_params(s->ctx, idx, pr, plen);
+}
+
+/*
+ * Stash records: [type][len16][payload].  S_RCPT and S_RCPT_PARAMS carry
+ * the recipient index (unsigned) before the text; S_RCPT_REPLY two
+ * unsigned; S_REPLY one.
+ */
+static void
 stash_replay(struct mt_smtp *s)
 {
 	size_t off = 0;
 	unsigned v[2];
+	const char *rcpt = NULL;
+	size_t rcpt_len = 0;
 
-	if (s->stash_txn == 0)
+	if (s->stash_txn == 0 || s->stash_txn == s->hold_txn)
 		return;
 	s->open_txn = s->stash_txn;
 	s->stash_txn = 0;
 	while (off < s->stash_len) {
 		uint8_t type = s->stash[off];
 		uint16_t len;
-		const void *pl = s->stash + off + 3;
+		const char *pl = (const char *)s->stash + off + 3;
 
 		memcpy(&len, s->stash + off + 1, sizeof(len));
 		off += 3 + (size_t)len;
 		switch (type) {
 		case S_BEGIN:
-			if (s->ops->mail_begin != NULL)
-				s->ops->mail_begin(s->ctx, pl, len);
+			emit_begin(s, pl, len);
+			break;
+		case S_MAIL_PARAMS:
+			emit_mail_params(s, pl, len);
 			break;
 		case S_RCPT:
+			rcpt = pl + sizeof(unsigned);
+			rcpt_len = len - sizeof(unsigned);
 			if (s->ops->rcpt != NULL)
-				s->ops->rcpt(s->ctx, pl, len);
+				s->ops->rcpt(s->ctx, rcpt, rcpt_len);
+			break;
+		case S_RCPT_PARAMS:
+			memcpy(v, pl, sizeof(unsigned));
+			if (s->ops->rcpt_params != NULL)
+				s->ops->rcpt_params(s->ctx, v[0], pl + sizeof(unsigned),
+						    len - sizeof(unsigned));
 			break;
 		case S_RCPT_REPLY:
 			memcpy(v, pl, sizeof(v));
 			emit_rcpt_reply(s, v[0], v[1]);
+			break;
+		case S_REPLY:
+			memcpy(v, pl, sizeof(unsigned));
+			emit_reply(s, v[0]);
 			break;
 		}
 	}
 	s->stash_len = 0;
 }
 
+/* Room for records of these payload sizes (0: none). */
 static int
-stash_put(struct mt_smtp *s, uint32_t id, uint8_t type, const void *p, size_t len)
+stash_room(const struct mt_smtp *s, uint32_t id, size_t a, size_t b)
 {
-	uint16_t l16 = (uint16_t)len;
+	size_t need = a + 3 + (b > 0 ? b + 3 : 0);
 
 	if (s->stash_txn != 0 && s->stash_txn != id)
-		return -1;
-	if (len + 3 > (size_t)(STASH_MAX - s->stash_len))
-		return -1;
-	s->stash[s->stash_len] = type;
-	memcpy(s->stash + s->stash_len + 1, &l16, sizeof(l16));
-	memcpy(s->stash + s->stash_len + 3, p, len);
-	s->stash_len += (uint16_t)(len + 3);
-	s->stash_txn = id;
-	return 0;
+		return 0;
+	return need <= (size_t)(STASH_MAX - s->stash_len);
 }
 
-/* The stashed transaction cannot wait: end the open one unconfirmed. */
+static void
+stash_put(struct mt_smtp *s, uint32_t id, uint8_t type, const void *h, size_t hlen,
+	  const void *p, size_t len)
+{
+	uint16_t l16 = (uint16_t)(hlen + len);
+	uint8_t *w = s->stash + s->stash_len;
+
+	w[0] = type;
+	memcpy(w + 1, &l16, sizeof(l16));
+	if (hlen > 0)
+		memcpy(w + 3, h, hlen);
+	if (len > 0)
+		memcpy(w + 3 + hlen, p, len);
+	s->stash_len += (uint16_t)(3 + hlen + len);
+	s->stash_txn = id;
+}
+
+/* The stashed transaction cannot wait: end the open one unconfirmed.  A
+ * held (hunting) candidate that cannot wait is dropped: never reported. */
 static void
 stash_force(struct mt_smtp *s)
 {
+	if (s->stash_txn != 0 && s->stash_txn == s->hold_txn) {
+		s->stash_txn = 0;
+		s->stash_len = 0;
+		s->hold_txn = 0;
+		return;
+	}
 	if (s->open_txn != 0)
 		emit_end(s, MT_SMTP_END_UNCONFIRMED, 0);
 	stash_replay(s);
 }
 
 static void
-cb_begin(struct mt_smtp *s, uint32_t id, const char *from, size_t len)
+cb_begin(struct mt_smtp *s, uint32_t id, const char *from, size_t len,
+	 const char *pr, size_t plen)
 {
 	for (;;) {
-		if (s->open_txn == 0 && s->stash_txn == 0) {
+		if (s->open_txn == 0 && s->stash_txn == 0 && s->hold_txn != id) {
 			s->open_txn = id;
-			if (s->ops->mail_begin != NULL)
-				s->ops->mail_begin(s->ctx, from, len);
+			emit_begin(s, from, len);
+			emit_mail_params(s, pr, plen);
 			return;
 		}
-		if (stash_put(s, id, S_BEGIN, from, len) == 0)
+		if (stash_room(s, id, len, plen)) {
+			stash_put(s, id, S_BEGIN, NULL, 0, from, len);
+			if (plen > 0)
+				stash_put(s, id, S_MAIL_PARAMS, NULL, 0, pr, plen);
 			return;
+		}
+		if (s->hold_txn == id) { /* too big to hold: drop the candidate */
+			s->hold_txn = 0;
+			return;
+		}
 		stash_force(s);
 	}
 }
 
 static void
-cb_rcpt(struct mt_smtp *s, uint32_t id, const char *to, size_t len)
+cb_rcpt(struct mt_smtp *s, uint32_t id, unsigned idx, const char *to, size_t len,
+	const char *pr, size_t plen)
 {
 	if (id == 0)
 		return;
 	if (s->stash_txn == id) {
-		if (stash_put(s, id, S_RCPT, to, len) == 0)
+		if (stash_room(s, id, sizeof(idx) + len, plen > 0 ? sizeof(idx) + plen : 0)) {
+			stash_put(s, id, S_RCPT, &idx, sizeof(idx), to, len);
+			if (plen > 0)
+				stash_put(s, id, S_RCPT_PARAMS, &idx, sizeof(idx), pr, plen);
 			return;
+		}
 		stash_force(s);
 	}
-	if (s->open_txn == id && s->ops->rcpt != NULL)
-		s->ops->rcpt(s->ctx, to, len);
+	if (s->open_txn == id)
+		emit_rcpt(s, idx, to, len, pr, plen);
 }
 
 static void
@@ -263,12 +436,30 @@ cb_rcpt_reply(struct mt_smtp *s, uint32_t id, unsigned idx, unsigned code)
 	if (id == 0)
 		return;
 	if (s->stash_txn == id) {
-		if (stash_put(s, id, S_RCPT_REPLY, v, sizeof(v)) == 0)
+		if (stash_room(s, id, sizeof(v), 0)) {
+			stash_put(s, id, S_RCPT_REPLY, NULL, 0, v, sizeof(v));
 			return;
+		}
 		stash_force(s);
 	}
 	if (s->open_txn == id)
 		emit_rcpt_reply(s, idx, code);
+}
+
+static void
+cb_reply(struct mt_smtp *s, uint32_t id, unsigned code)
+{
+	if (id == 0)
+		return;
+	if (s->stash_txn == id) {
+		if (stash_room(s, id, sizeof(code), 0)) {
+			stash_put(s, id, S_REPLY, NULL, 0, &code, sizeof(code));
+			return;
+		}
+		stash_force(s);
+	}
+	if (s->open_txn == id)
+		emit_reply(s, code);
 }
 
 static void
@@ -278,8 +469,12 @@ cb_data(struct mt_smtp *s, uint32_t id, const uint8_t *p, size_t len)
 		return;
 	if (s->stash_txn == id)
 		stash_force(s);
-	if (s->open_txn == id && s->ops->data != NULL)
-		s->ops->data(s->ctx, p, len);
+	if (s->open_txn == id) {
+		if (id == s->tx_id)
+			s->tx_octets = 1;
+		if (s->ops->data != NULL)
+			s->ops->data(s->ctx, p, len);
+	}
 }
 
 /* End transaction id if it is still live; a stashed successor follows. */
@@ -290,6 +485,8 @@ cb_end(struct mt_smtp *s, uint32_t id, enum mt_smtp_end how, unsigned code)
 		return;
 	if (s->stash_txn == id)
 		stash_force(s);
+	if (s->hold_txn == id)
+		s->hold_txn = 0;
 	if (s->open_txn != id)
 		return;
 	emit_end(s, how, code);
@@ -303,10 +500,14 @@ q_push(struct mt_smtp *s, enum cmd_kind kind, uint32_t txn, uint32_t idx)
 {
 	struct q_ent *e;
 
+	if (s->hunt)
+		return;
 	if (s->q_len == MT_SMTP_QUEUE_DEPTH) {
 		emit_event(s, MT_SMTP_EV_QUEUE_OVERFLOW);
 		return;
 	}
+	if (s->q_len > 0 && kind != CMD_EOD)
+		txf_set(s, txn, MT_SMTP_TXF_PIPELINED);
 	e = &s->q[(s->q_head + s->q_len) % MT_SMTP_QUEUE_DEPTH];
 	e->kind = (uint8_t)kind;
 	e->txn = txn;
@@ -314,13 +515,27 @@ q_push(struct mt_smtp *s, enum cmd_kind kind, uint32_t txn, uint32_t idx)
 	s->q_len++;
 }
 
+static struct q_ent
+q_pop(struct mt_smtp *s)
+{
+	struct q_ent e = s->q[s->q_head];
+
+	s->q_head = (uint8_t)((s->q_head + 1) % MT_SMTP_QUEUE_DEPTH);
+	s->q_len--;
+	return e;
+}
+
 /* ---- transaction (parser side) ---- */
 
-/* How an envelope-only transaction ends: REJECTED if every recipient was
- * refused, else ABORTED. */
+/* How an envelope-only transaction ends: REJECTED if its DATA was refused
+ * or every recipient was, else ABORTED. */
 static enum mt_smtp_end
 env_end_how(const struct mt_smtp *s, unsigned *code)
 {
+	if (s->data_bad_code != 0) {
+		*code = s->data_bad_code;
+		return MT_SMTP_END_REJECTED;
+	}
 	if (s->rcpt_n > 0 && s->rcpt_pending == 0 && s->rcpt_ok == 0) {
 		*code = s->rcpt_bad_code;
 		return MT_SMTP_END_REJECTED;
@@ -329,7 +544,15 @@ env_end_how(const struct mt_smtp *s, unsigned *code)
 	return MT_SMTP_END_ABORTED;
 }
 
-/* RSET, QUIT, HELO/EHLO/LHLO or MAIL: a transaction whose message is not
+/* An envelope is open and no message is being sent: a MAIL now is nested,
+ * a HELO resets it when accepted.  (Between BDAT chunks counts.) */
+static int
+env_open(const struct mt_smtp *s)
+{
+	return s->phase == PH_ENV || (s->phase == PH_MSG && s->in != IN_DATA);
+}
+
+/* RSET, QUIT, an accepted HELO or MAIL: a transaction whose message is not
  * complete is over.  A complete one still waits for its verdict. */
 static void
 tx_abort(struct mt_smtp *s)
@@ -355,6 +578,20 @@ tx_ended(struct mt_smtp *s, uint32_t id, enum mt_smtp_end how, unsigned code)
 		s->phase = PH_IDLE;
 }
 
+/* A new parser-side transaction id. */
+static uint32_t
+tx_new(struct mt_smtp *s)
+{
+	if (++s->tx_id == 0)
+		s->tx_id = 1;
+	s->txf[s->tx_id & 3] = s->midstream ? MT_SMTP_TXF_MIDSTREAM : 0;
+	s->msg = MSG_NONE;
+	s->rcpt_n = s->rcpt_pending = s->rcpt_ok = 0;
+	s->rcpt_bad_code = s->data_bad_code = 0;
+	s->tx_octets = 0;
+	return s->tx_id;
+}
+
 /* Everything still live ends (TLS, close). */
 static void
 tx_end_all(struct mt_smtp *s, int tls)
@@ -362,6 +599,9 @@ tx_end_all(struct mt_smtp *s, int tls)
 	enum mt_smtp_end how;
 	unsigned code = 0;
 
+	s->hold_txn = 0;
+	if (s->stash_txn != 0 && s->stash_txn != s->tx_id)
+		stash_force(s);
 	/* Only a transaction awaiting its verdict can be older than tx_id. */
 	if (s->open_txn != 0 && s->open_txn != s->tx_id)
 		cb_end(s, s->open_txn, tls ? MT_SMTP_END_INCOMPLETE :
@@ -378,7 +618,397 @@ tx_end_all(struct mt_smtp *s, int tls)
 	s->phase = PH_IDLE;
 }
 
+/* ---- paths ---- */
+
+static int
+ci_eq(const char *a, const char *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char x = a[i], y = b[i];
+
+		if (x >= 'a' && x <= 'z')
+			x = (char)(x - 'a' + 'A');
+		if (x != y)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * "FROM:<path> params" / "TO: path": the path without brackets, and the
+ * parameters after it.  A quoted local part may hold '>' or spaces.
+ */
+static int
+path_parse(const char *a, size_t len, const char *kw, size_t kwlen,
+	   const char **path, size_t *plen, const char **pr, size_t *prlen)
+{
+	size_t i, start, rest;
+	int quoted = 0;
+
+	if (len < kwlen || !ci_eq(a, kw, kwlen))
+		return -1;
+	for (i = kwlen; i < len && a[i] == ' '; i++)
+		;
+	if (i < len && a[i] == '<') {
+		start = ++i;
+		for (; i < len; i++) {
+			if (quoted && a[i] == '\\' && i + 1 < len)
+				i++;
+			else if (a[i] == '"')
+				quoted = !quoted;
+			else if (a[i] == '>' && !quoted)
+				break;
+		}
+		if (i == len) /* no '>': up to the first space */
+			for (i = start; i < len && a[i] != ' '; i++)
+				;
+		rest = i < len && a[i] == '>' ? i + 1 : i;
+	} else {
+		start = i;
+		for (; i < len && a[i] != ' '; i++)
+			;
+		rest = i;
+	}
+	*path = a + start;
+	*plen = i - start;
+	while (rest < len && a[rest] == ' ')
+		rest++;
+	*pr = a + rest;
+	*prlen = len - rest;
+	return 0;
+}
+
+/* ---- MAIL and its transaction ---- */
+
+/* Start a transaction from a MAIL argument.  queue: push its CMD_MAIL. */
+static void
+tx_start(struct mt_smtp *s, const char *a, size_t alen, int queue)
+{
+	const char *path, *pr;
+	size_t plen, prlen;
+	uint32_t id;
+
+	if (path_parse(a, alen, "FROM:", 5, &path, &plen, &pr, &prlen) < 0)
+		return;
+	id = tx_new(s);
+	s->phase = PH_ENV;
+	if (queue)
+		q_push(s, CMD_MAIL, id, 0);
+	cb_begin(s, id, path, plen, pr, prlen);
+}
+
+static void
+cmd_mail(struct mt_smtp *s, const char *a, size_t alen)
+{
+	const char *path, *pr;
+	size_t plen, prlen;
+
+	if (path_parse(a, alen, "FROM:", 5, &path, &plen, &pr, &prlen) < 0) {
+		emit_event(s, MT_SMTP_EV_UNKNOWN_COMMAND);
+		q_push(s, CMD_UNKNOWN, 0, 0);
+		return;
+	}
+	if (env_open(s)) {
+		/* nested: the server decides (servers answer 503) */
+		s->nest_len = (uint16_t)MT_MIN(alen, sizeof(s->nest));
+		memcpy(s->nest, a, s->nest_len);
+		s->nest_gen++;
+		q_push(s, CMD_MAIL_NESTED, s->tx_id, s->nest_gen);
+		return;
+	}
+	tx_abort(s);
+	tx_start(s, a, alen, 1);
+}
+
+/* The reply to a nested MAIL. */
+static void
+nested_reply(struct mt_smtp *s, const struct q_ent *e, unsigned code)
+{
+	uint32_t id;
+
+	cb_reply(s, e->txn, code);
+	if (code / 100 != 2 || e->idx != s->nest_gen)
+		return;
+	if (e->txn == s->tx_id && env_open(s))
+		tx_abort(s);
+	if (s->phase != PH_IDLE)
+		return;
+	tx_start(s, s->nest, s->nest_len, 0);
+	id = s->tx_id;
+	cb_reply(s, id, code);
+}
+
+/* A DATA refused (not 354). */
+static void
+data_refused(struct mt_smtp *s, const struct q_ent *e, unsigned code)
+{
+	if (s->in == IN_DATA && s->data_txn == e->txn) {
+		s->in = IN_LINE;
+		s->line_len = 0;
+		s->gated = 0;
+		s->c_gap = 0;
+	}
+	if (e->txn != 0 && e->txn == s->tx_id && s->phase == PH_MSG &&
+	    !s->tx_octets && !(s->txf[e->txn & 3] & MT_SMTP_TXF_NO_MAIL) &&
+	    s->msg == MSG_OPEN) {
+		/* nothing of it was passed out: the server keeps the envelope */
+		s->phase = PH_ENV;
+		s->msg = MSG_NONE;
+		s->data_bad_code = (uint16_t)code;
+		return;
+	}
+	tx_ended(s, e->txn, MT_SMTP_END_REJECTED, code);
+}
+
+/* ---- AUTH ---- */
+
+static int
+b64_val(uint8_t c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+static void
+b64_stop(struct mt_smtp *s)
+{
+	s->b64_sink = B_NONE;
+	s->b64_acc = 0;
+	s->b64_bits = 0;
+}
+
+/* One octet of a SASL response.  Only identity octets are kept; the
+ * decoder stops, its partial bits cleared, where the password starts. */
+static void
+b64_feed(struct mt_smtp *s, uint8_t c)
+{
+	int v = b64_val(c);
+	uint8_t o;
+
+	if (s->b64_sink == B_NONE)
+		return;
+	if (v < 0) {
+		if (c == '=')
+			b64_stop(s);
+		return;
+	}
+	s->b64_acc = (s->b64_acc << 6) | (uint32_t)v;
+	s->b64_bits += 6;
+	if (s->b64_bits < 8)
+		return;
+	s->b64_bits -= 8;
+	o = (uint8_t)(s->b64_acc >> s->b64_bits);
+	s->b64_acc &= (1u << s->b64_bits) - 1;
+	if (s->b64_sink == B_USER) {
+		if (s->authcid_len < sizeof(s->authcid))
+			s->authcid[s->authcid_len++] = (char)o;
+		return;
+	}
+	if (o == 0) {
+		if (++s->plain_field >= 2)
+			b64_stop(s); /* the password follows */
+		return;
+	}
+	if (s->plain_field == 0 && s->authzid_len < sizeof(s->authzid))
+		s->authzid[s->authzid_len++] = (char)o;
+	else if (s->plain_field == 1 && s->authcid_len < sizeof(s->authcid))
+		s->authcid[s->authcid_len++] = (char)o;
+}
+
+/* Where the next response (or initial response) goes. */
+static void
+b64_start(struct mt_smtp *s)
+{
+	s->b64_acc = 0;
+	s->b64_bits = 0;
+	if (s->auth_mech == M_PLAIN && s->plain_field == 0 && s->authcid_len == 0)
+		s->b64_sink = B_PLAIN;
+	else if (s->auth_mech == M_LOGIN && !s->auth_user_done)
+		s->b64_sink = B_USER;
+	else
+		s->b64_sink = B_NONE;
+}
+
+static void
+auth_report(struct mt_smtp *s, unsigned code)
+{
+	struct mt_smtp_auth a = {
+		.mech = s->mech, .mech_len = s->mech_len,
+		.authzid = s->authzid, .authzid_len = s->authzid_len,
+		.authcid = s->authcid, .authcid_len = s->authcid_len,
+		.code = code,
+	};
+
+	if (!s->auth_active)
+		return;
+	s->auth_active = 0;
+	s->auth_resp_left = 0;
+	b64_stop(s);
+	if (!s->hunt && s->ops->auth != NULL)
+		s->ops->auth(s->ctx, &a);
+}
+
+/* The AUTH command line ended. */
+static void
+auth_cmd_done(struct mt_smtp *s)
+{
+	if (s->auth_active)
+		auth_report(s, 0); /* a previous exchange never answered */
+	s->auth_active = 1;
+	if (s->auth_mech == M_PLAIN)
+		s->auth_resp_left = s->auth_ir ? 0 : 1;
+	else if (s->auth_mech == M_LOGIN) {
+		s->auth_user_done = s->auth_ir;
+		s->auth_resp_left = s->auth_ir ? 1 : 2;
+	} else {
+		s->auth_resp_left = 0; /* one per 334 */
+	}
+	b64_stop(s);
+	q_push(s, CMD_AUTH, 0, 0);
+	if (s->hunt) {
+		s->hunt_last = CMD_AUTH;
+		s->hunt_pending++;
+	}
+}
+
+static void
+auth_mech_done(struct mt_smtp *s)
+{
+	s->auth_mech_done = 1;
+	if (s->mech_len == 5 && ci_eq(s->mech, "PLAIN", 5))
+		s->auth_mech = M_PLAIN;
+	else if (s->mech_len == 5 && ci_eq(s->mech, "LOGIN", 5))
+		s->auth_mech = M_LOGIN;
+	else
+		s->auth_mech = M_OTHER;
+}
+
+/* The rest of an "AUTH " line: mechanism, then the initial response. */
+static const uint8_t *
+auth_feed(struct mt_smtp *s, const uint8_t *p, const uint8_t *end)
+{
+	const uint8_t *lf;
+
+	while (p < end) {
+		uint8_t c = *p++;
+
+		if (c == '\n') {
+			if (!s->auth_mech_done)
+				auth_mech_done(s);
+			s->in = IN_LINE;
+			s->line_len = 0;
+			s->gated = 0;
+			auth_cmd_done(s);
+			return p;
+		}
+		if (!s->auth_mech_done) {
+			if (c == ' ' || c == '\r') {
+				auth_mech_done(s);
+				if (c == ' ') {
+					s->auth_ir = 1;
+					b64_start(s);
+				}
+			} else if (s->mech_len < sizeof(s->mech)) {
+				s->mech[s->mech_len++] = (char)c;
+			}
+			continue;
+		}
+		if (s->b64_sink == B_NONE) {
+			lf = memchr(p - 1, '\n', (size_t)(end - (p - 1)));
+			p = lf != NULL ? lf : end;
+			continue;
+		}
+		b64_feed(s, c);
+	}
+	return p;
+}
+
+/* A SASL response line: decoded for identity or skipped, never copied. */
+static const uint8_t *
+sasl_feed(struct mt_smtp *s, const uint8_t *p, const uint8_t *end)
+{
+	while (p < end) {
+		const uint8_t *lf;
+		uint8_t c;
+
+		if (s->b64_sink == B_NONE) {
+			lf = memchr(p, '\n', (size_t)(end - p));
+			if (lf == NULL)
+				return end;
+			p = lf;
+		}
+		c = *p++;
+		if (c != '\n') {
+			b64_feed(s, c);
+			continue;
+		}
+		b64_stop(s);
+		if (s->auth_mech == M_LOGIN)
+			s->auth_user_done = 1;
+		if (s->auth_mech == M_PLAIN)
+			s->plain_field = 2; /* one response only */
+		if (s->auth_resp_left > 0)
+			s->auth_resp_left--;
+		s->in = IN_LINE;
+		s->line_len = 0;
+		s->gated = 0;
+		q_push(s, CMD_AUTH_RESP, 0, 0);
+		if (s->hunt)
+			s->hunt_pending++;
+		return p;
+	}
+	return p;
+}
+
 /* ---- replies ---- */
+
+/* A reply while hunting: only looks for a safe point. */
+static void
+hunt_reply(struct mt_smtp *s, unsigned code)
+{
+	uint8_t last = s->hunt_last;
+
+	s->hunt_last = CMD_UNKNOWN;
+	if (code == 334) {
+		if (s->auth_active && s->auth_mech == M_OTHER)
+			s->auth_resp_left++;
+		return;
+	}
+	if (s->auth_active)
+		auth_report(s, code);
+	if (code == 354) {
+		s->hunt_msg = 1;
+		s->hunt_pending = 0;
+		return;
+	}
+	if (code == 220 && last == CMD_STARTTLS) {
+		emit_event(s, MT_SMTP_EV_STARTTLS);
+		s->tls = 1;
+		s->in = IN_STOP;
+		return;
+	}
+	if (code == 220 && s->hunt_pending == 0 && !s->hunt_msg) {
+		/* a greeting: the dialogue starts here */
+		s->hunt = 0;
+		if (!s->banner_done && s->ops->banner != NULL)
+			s->ops->banner(s->ctx, code, s->banner, s->ban_len);
+		s->banner_done = 1;
+		return;
+	}
+	if (s->hunt_pending > 0)
+		s->hunt_pending--;
+}
 
 static void
 reply_done(struct mt_smtp *s, unsigned code)
@@ -386,18 +1016,66 @@ reply_done(struct mt_smtp *s, unsigned code)
 	struct q_ent e;
 	int ok = code / 100 == 2;
 
+	if (s->hunt) {
+		hunt_reply(s, code);
+		return;
+	}
+	if (s->c_gap && s->in == IN_DATA && s->q_len == 0 && code != 354) {
+		/* the end of data fell in the gap: this is its verdict */
+		s->in = IN_LINE;
+		s->line_len = 0;
+		s->gated = 0;
+		s->c_gap = 0;
+		s->hunt = 0;
+		q_push(s, CMD_EOD, s->data_txn, 0);
+		if (s->data_txn != 0 && s->data_txn == s->tx_id && s->phase == PH_MSG) {
+			s->phase = PH_DONE;
+			s->msg = MSG_DONE;
+		}
+	}
+	if (s->s_gap && code == 354 && s->q_len > 0 && s->q[s->q_head].kind != CMD_DATA) {
+		unsigned i;
+
+		for (i = 1; i < s->q_len; i++)
+			if (s->q[(s->q_head + i) % MT_SMTP_QUEUE_DEPTH].kind == CMD_DATA)
+				break;
+		if (i < s->q_len)
+			while (s->q[s->q_head].kind != CMD_DATA)
+				(void)q_pop(s); /* their replies fell in the gap */
+		s->s_gap = 0;
+	}
 	if (s->q_len == 0) {
 		emit_event(s, MT_SMTP_EV_UNSOLICITED_REPLY);
 		return;
 	}
-	e = s->q[s->q_head];
-	s->q_head = (uint8_t)((s->q_head + 1) % MT_SMTP_QUEUE_DEPTH);
-	s->q_len--;
+	e = q_pop(s);
 
 	switch (e.kind) {
+	case CMD_GREETING:
+		if (!s->banner_done && s->ops->banner != NULL)
+			s->ops->banner(s->ctx, code, s->banner, s->ban_len);
+		s->banner_done = 1;
+		break;
+	case CMD_HELO:
+		if (ok && e.txn != 0 && e.txn == s->tx_id && env_open(s))
+			tx_abort(s);
+		break;
 	case CMD_MAIL:
+		cb_reply(s, e.txn, code);
+		if (s->hold_txn != 0 && s->hold_txn == e.txn) {
+			if (!ok) {
+				s->stash_txn = 0;
+				s->stash_len = 0;
+			}
+			s->hold_txn = 0;
+			if (ok && s->open_txn == 0)
+				stash_replay(s);
+		}
 		if (!ok)
 			tx_ended(s, e.txn, MT_SMTP_END_REJECTED, code);
+		break;
+	case CMD_MAIL_NESTED:
+		nested_reply(s, &e, code);
 		break;
 	case CMD_RCPT:
 		if (e.txn != 0 && e.txn == s->tx_id && s->rcpt_pending > 0) {
@@ -408,17 +1086,21 @@ reply_done(struct mt_smtp *s, unsigned code)
 				s->rcpt_bad_code = (uint16_t)code;
 		}
 		cb_rcpt_reply(s, e.txn, e.idx, code);
+		cb_reply(s, e.txn, code);
 		break;
 	case CMD_DATA:
-		if (code == 354)
+		if (code == 354) {
+			if (e.txn != 0 && (s->txf[e.txn & 3] & MT_SMTP_TXF_NO_MAIL) &&
+			    e.txn == s->tx_id)
+				cb_begin(s, e.txn, "", 0, "", 0);
+			cb_reply(s, e.txn, code);
 			break;
-		if (s->in == IN_DATA && s->data_txn == e.txn) {
-			s->in = IN_LINE;
-			s->line_len = 0;
 		}
-		tx_ended(s, e.txn, MT_SMTP_END_REJECTED, code);
+		cb_reply(s, e.txn, code);
+		data_refused(s, &e, code);
 		break;
 	case CMD_BDAT:
+		cb_reply(s, e.txn, code);
 		if (ok)
 			break;
 		cb_end(s, e.txn, MT_SMTP_END_REJECTED, code);
@@ -427,17 +1109,24 @@ reply_done(struct mt_smtp *s, unsigned code)
 		break;
 	case CMD_EOD:
 	case CMD_BDAT_LAST:
+		cb_reply(s, e.txn, code);
 		tx_ended(s, e.txn, ok ? MT_SMTP_END_ACCEPTED :
 			 MT_SMTP_END_REJECTED, code);
 		break;
 	case CMD_AUTH:
-		if (code == 334)
-			s->auth_cont = 1;
+	case CMD_AUTH_RESP:
+		if (code == 334) {
+			if (s->auth_active && s->auth_mech == M_OTHER)
+				s->auth_resp_left++;
+			break;
+		}
+		auth_report(s, code);
 		break;
 	case CMD_STARTTLS:
 		if (code != 220)
 			break;
 		emit_event(s, MT_SMTP_EV_STARTTLS);
+		auth_report(s, 0);
 		tx_end_all(s, 1);
 		s->tls = 1;
 		s->in = IN_STOP;
@@ -450,8 +1139,21 @@ reply_done(struct mt_smtp *s, unsigned code)
 static void
 reply_bad(struct mt_smtp *s, uint8_t c)
 {
-	emit_event(s, MT_SMTP_EV_BAD_REPLY);
+	if (!s->hunt)
+		emit_event(s, MT_SMTP_EV_BAD_REPLY);
 	s->rstate = c == '\n' ? R_D1 : R_BAD;
+}
+
+/* Is the line being read the first line of the greeting (or, hunting,
+ * maybe one)?  Its text is the banner. */
+static int
+banner_line(const struct mt_smtp *s)
+{
+	if (s->banner_done || !s->rfirst)
+		return 0;
+	if (s->hunt)
+		return s->rcode == 220;
+	return s->q_len > 0 && s->q[s->q_head].kind == CMD_GREETING;
 }
 
 static void
@@ -486,8 +1188,14 @@ reply_feed(struct mt_smtp *s, const uint8_t *p, const uint8_t *end)
 			if (c == '-' || c == ' ' || c == '\r') {
 				s->rfinal = c != '-';
 				s->rstate = R_TEXT;
+				s->rcap = banner_line(s) && c != '\r';
+				if (s->rcap)
+					s->ban_len = 0;
 			} else if (c == '\n') {
 				s->rstate = R_D1;
+				if (banner_line(s))
+					s->ban_len = 0;
+				s->rfirst = 1;
 				reply_done(s, s->rcode);
 			} else {
 				reply_bad(s, c);
@@ -496,14 +1204,30 @@ reply_feed(struct mt_smtp *s, const uint8_t *p, const uint8_t *end)
 		case R_TEXT:
 		case R_BAD:
 			lf = memchr(p, '\n', (size_t)(end - p));
+			if (s->rstate == R_TEXT && s->rcap) {
+				const uint8_t *e = lf != NULL ? lf : end;
+				size_t k = (size_t)(e - p);
+
+				k = MT_MIN(k, sizeof(s->banner) - s->ban_len);
+				memcpy(s->banner + s->ban_len, p, k);
+				s->ban_len += (uint16_t)k;
+				if (lf != NULL) {
+					while (s->ban_len > 0 && s->banner[s->ban_len - 1] == '\r')
+						s->ban_len--;
+					s->rcap = 0;
+				}
+			}
 			if (lf == NULL)
 				return;
 			p = lf + 1;
 			if (s->rstate == R_TEXT && s->rfinal) {
 				s->rstate = R_D1;
+				s->rfirst = 1;
 				reply_done(s, s->rcode);
 				break;
 			}
+			if (s->rstate == R_TEXT)
+				s->rfirst = 0;
 			s->rstate = R_D1;
 			break;
 		}
@@ -511,22 +1235,6 @@ reply_feed(struct mt_smtp *s, const uint8_t *p, const uint8_t *end)
 }
 
 /* ---- commands ---- */
-
-static int
-ci_eq(const char *a, const char *b, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		char x = a[i], y = b[i];
-
-		if (x >= 'a' && x <= 'z')
-			x = (char)(x - 'a' + 'A');
-		if (x != y)
-			return 0;
-	}
-	return 1;
-}
 
 static const struct {
 	char name[9];
@@ -540,7 +1248,8 @@ static const struct {
 	{ "QUIT", 4, CMD_QUIT },	 { "NOOP", 4, CMD_NOOP },
 	{ "VRFY", 4, CMD_VRFY },	 { "EXPN", 4, CMD_EXPN },
 	{ "HELP", 4, CMD_HELP },	 { "STARTTLS", 8, CMD_STARTTLS },
-	{ "AUTH", 4, CMD_AUTH },
+	{ "AUTH", 4, CMD_AUTH },	 { "XCLIENT", 7, CMD_XCLIENT },
+	{ "XFORWARD", 8, CMD_XFORWARD },
 };
 
 static enum cmd_kind
@@ -554,41 +1263,19 @@ verb_kind(const char *v, size_t len)
 	return CMD_UNKNOWN;
 }
 
-/*
- * "FROM:<path> params" / "TO: path": the path without brackets and
- * parameters.  A quoted local part may hold '>' or spaces.
- */
+/* Hunting: could a line starting with these GATE octets be a command? */
 static int
-path_parse(const char *a, size_t len, const char *kw, size_t kwlen,
-	   const char **path, size_t *plen)
+hunt_gate_ok(const char *l)
 {
-	size_t i, start;
-	int quoted = 0;
+	size_t i, n;
 
-	if (len < kwlen || !ci_eq(a, kw, kwlen))
-		return -1;
-	for (i = kwlen; i < len && a[i] == ' '; i++)
-		;
-	if (i < len && a[i] == '<') {
-		start = ++i;
-		for (; i < len; i++) {
-			if (quoted && a[i] == '\\' && i + 1 < len)
-				i++;
-			else if (a[i] == '"')
-				quoted = !quoted;
-			else if (a[i] == '>' && !quoted)
-				break;
-		}
-		if (i == len) /* no '>': up to the first space */
-			for (i = start; i < len && a[i] != ' '; i++)
-				;
-	} else {
-		start = i;
-		for (; i < len && a[i] != ' '; i++)
-			;
+	for (i = 0; i < MT_ARRAY_SIZE(verbs); i++) {
+		n = MT_MIN((size_t)verbs[i].len, (size_t)GATE);
+		if (!ci_eq(l, verbs[i].name, n))
+			continue;
+		if (n == GATE || l[n] == ' ' || l[n] == '\r')
+			return 1;
 	}
-	*path = a + start;
-	*plen = i - start;
 	return 0;
 }
 
@@ -624,34 +1311,12 @@ bdat_parse(const char *a, size_t len, uint64_t *n, int *last)
 }
 
 static void
-cmd_mail(struct mt_smtp *s, const char *a, size_t alen)
-{
-	const char *path;
-	size_t plen;
-
-	if (path_parse(a, alen, "FROM:", 5, &path, &plen) < 0) {
-		emit_event(s, MT_SMTP_EV_UNKNOWN_COMMAND);
-		q_push(s, CMD_UNKNOWN, 0, 0);
-		return;
-	}
-	tx_abort(s);
-	if (++s->tx_id == 0)
-		s->tx_id = 1;
-	s->phase = PH_ENV;
-	s->msg = MSG_NONE;
-	s->rcpt_n = s->rcpt_pending = s->rcpt_ok = 0;
-	s->rcpt_bad_code = 0;
-	q_push(s, CMD_MAIL, s->tx_id, 0);
-	cb_begin(s, s->tx_id, path, plen);
-}
-
-static void
 cmd_rcpt(struct mt_smtp *s, const char *a, size_t alen)
 {
-	const char *path;
-	size_t plen;
+	const char *path, *pr;
+	size_t plen, prlen;
 
-	if (path_parse(a, alen, "TO:", 3, &path, &plen) < 0) {
+	if (path_parse(a, alen, "TO:", 3, &path, &plen, &pr, &prlen) < 0) {
 		emit_event(s, MT_SMTP_EV_UNKNOWN_COMMAND);
 		q_push(s, CMD_UNKNOWN, 0, 0);
 		return;
@@ -664,28 +1329,33 @@ cmd_rcpt(struct mt_smtp *s, const char *a, size_t alen)
 	q_push(s, CMD_RCPT, s->tx_id, s->rcpt_n);
 	s->rcpt_n++;
 	s->rcpt_pending++;
-	cb_rcpt(s, s->tx_id, path, plen);
+	cb_rcpt(s, s->tx_id, s->rcpt_n - 1, path, plen, pr, prlen);
 }
 
 /* The client enters message mode at once: it must wait for 354, so what
- * follows is the message unless the reply says otherwise. */
+ * follows is the message unless the reply says otherwise.  With no
+ * envelope (or after BDAT chunks) the reply decides too. */
 static void
 cmd_data(struct mt_smtp *s)
 {
-	uint32_t owner = 0;
+	uint32_t owner;
 
-	if (s->phase == PH_ENV) {
+	if (s->phase == PH_ENV || s->phase == PH_MSG) {
 		owner = s->tx_id;
-		if (s->rcpt_n == 0)
+		if (s->rcpt_n == 0 || s->phase == PH_MSG)
 			emit_event(s, MT_SMTP_EV_OUT_OF_SEQUENCE);
-		s->phase = PH_MSG;
-		s->msg = MSG_OPEN;
 	} else {
+		/* no MAIL seen: a transaction of its own if answered 354 */
 		emit_event(s, MT_SMTP_EV_OUT_OF_SEQUENCE);
+		owner = tx_new(s);
+		txf_set(s, owner, MT_SMTP_TXF_NO_MAIL);
 	}
+	s->phase = PH_MSG;
+	s->msg = MSG_OPEN;
 	q_push(s, CMD_DATA, owner, 0);
 	s->data_txn = owner;
 	s->dstate = D_BOL;
+	s->c_gap = 0;
 	s->in = IN_DATA;
 }
 
@@ -701,6 +1371,13 @@ cmd_bdat(struct mt_smtp *s, const char *a, size_t alen)
 		q_push(s, CMD_UNKNOWN, 0, 0);
 		return;
 	}
+	if (s->hunt) { /* skip the chunk, never parse it as lines */
+		s->data_txn = 0;
+		s->bdat_left = n;
+		if (n > 0)
+			s->in = IN_BDAT;
+		return;
+	}
 	switch (s->phase) {
 	case PH_ENV:
 		if (s->rcpt_n == 0)
@@ -710,6 +1387,7 @@ cmd_bdat(struct mt_smtp *s, const char *a, size_t alen)
 		owner = s->tx_id;
 		s->phase = last ? PH_DONE : PH_MSG;
 		s->msg = last ? MSG_DONE : MSG_OPEN;
+		txf_set(s, owner, MT_SMTP_TXF_BDAT);
 		break;
 	case PH_BDAT_SKIP:
 		if (last)
@@ -726,6 +1404,67 @@ cmd_bdat(struct mt_smtp *s, const char *a, size_t alen)
 		s->in = IN_BDAT;
 }
 
+/* A complete line while hunting. */
+static void
+hunt_line(struct mt_smtp *s, const char *l, size_t len, enum cmd_kind kind,
+	  const char *a, size_t alen)
+{
+	unsigned i;
+
+	if (s->hunt_msg) {
+		if (len == 1 && l[0] == '.') {
+			s->hunt_msg = 0;
+			s->hunt_pending++;
+		}
+		return;
+	}
+	if (len == 1 && l[0] == '.') {
+		s->hunt_pending++;
+		return;
+	}
+	if (kind == CMD_UNKNOWN)
+		return;
+	if (kind == CMD_MAIL) {
+		const char *path, *pr;
+		size_t plen, prlen;
+
+		if (path_parse(a, alen, "FROM:", 5, &path, &plen, &pr, &prlen) < 0)
+			return;
+		/* safe point: the lines still waiting go first */
+		s->hunt = 0;
+		for (i = 0; i < s->hunt_pending && i + 1 < MT_SMTP_QUEUE_DEPTH; i++)
+			q_push(s, CMD_UNKNOWN, 0, 0);
+		s->hunt_pending = 0;
+		s->phase = PH_IDLE;
+		s->hold_txn = s->tx_id + 1 != 0 ? s->tx_id + 1 : 1;
+		tx_start(s, a, alen, 1);
+		return;
+	}
+	if (kind == CMD_BDAT)
+		cmd_bdat(s, a, alen);
+	if (s->hunt_pending < UINT8_MAX)
+		s->hunt_pending++;
+	s->hunt_last = (uint8_t)kind;
+}
+
+/* A held candidate is followed, before its MAIL is answered, by a line
+ * that is no command (text, "."): it was a message line; hunt again. */
+static void
+hunt_again(struct mt_smtp *s)
+{
+	if (s->stash_txn == s->hold_txn) {
+		s->stash_txn = 0;
+		s->stash_len = 0;
+	}
+	s->hold_txn = 0;
+	s->phase = PH_IDLE;
+	s->q_len = 0;
+	s->hunt = 1;
+	s->hunt_pending = 0;
+	s->hunt_msg = 0;
+	s->hunt_last = CMD_UNKNOWN;
+}
+
 static void
 line_done(struct mt_smtp *s)
 {
@@ -734,11 +1473,7 @@ line_done(struct mt_smtp *s)
 	enum cmd_kind kind;
 
 	s->line_len = 0;
-	if (s->auth_cont) { /* SASL data, not a command: never parse it */
-		s->auth_cont = 0;
-		q_push(s, CMD_AUTH, 0, 0);
-		return;
-	}
+	s->gated = 0;
 	while (len > 0 && (l[len - 1] == '\r' || l[len - 1] == ' ' ||
 			   l[len - 1] == '\t'))
 		len--;
@@ -747,12 +1482,18 @@ line_done(struct mt_smtp *s)
 	for (a = l + v, alen = len - v; alen > 0 && *a == ' '; a++, alen--)
 		;
 	kind = verb_kind(l, v);
+	if (!s->hunt && s->hold_txn != 0 && kind == CMD_UNKNOWN)
+		hunt_again(s); /* the candidate MAIL was message text */
+	if (s->hunt) {
+		hunt_line(s, l, len, kind, a, alen);
+		return;
+	}
 	switch (kind) {
 	case CMD_HELO:
-		tx_abort(s);
 		if (s->ops->helo != NULL)
 			s->ops->helo(s->ctx, a, alen);
-		break;
+		q_push(s, kind, env_open(s) ? s->tx_id : 0, 0);
+		return;
 	case CMD_MAIL:
 		cmd_mail(s, a, alen);
 		return;
@@ -765,9 +1506,20 @@ line_done(struct mt_smtp *s)
 	case CMD_BDAT:
 		cmd_bdat(s, a, alen);
 		return;
+	case CMD_AUTH: /* "AUTH" alone (the gate takes "AUTH x") */
+		s->mech_len = 0;
+		s->auth_mech = M_OTHER;
+		s->auth_ir = 0;
+		auth_cmd_done(s);
+		return;
 	case CMD_RSET:
 	case CMD_QUIT:
 		tx_abort(s);
+		break;
+	case CMD_XCLIENT:
+	case CMD_XFORWARD:
+		if (s->ops->xattr != NULL)
+			s->ops->xattr(s->ctx, l, v, a, alen);
 		break;
 	case CMD_UNKNOWN:
 		emit_event(s, MT_SMTP_EV_UNKNOWN_COMMAND);
@@ -780,16 +1532,52 @@ line_done(struct mt_smtp *s)
 
 /* ---- client byte machines ---- */
 
+/* The first GATE octets of a line decide how the rest is taken. */
+static const uint8_t *
+line_gate(struct mt_smtp *s, const uint8_t *p, const uint8_t *end)
+{
+	while (p < end && s->line_len < GATE && *p != '\n')
+		s->line[s->line_len++] = (char)*p++;
+	if (p == end || *p == '\n')
+		return p;
+	s->gated = 1;
+	if (ci_eq(s->line, "AUTH ", 5)) {
+		s->in = IN_AUTH;
+		s->mech_len = 0;
+		s->auth_mech_done = 0;
+		s->auth_ir = 0;
+		s->plain_field = 0;
+		s->authzid_len = s->authcid_len = 0;
+		s->auth_user_done = 0;
+		b64_stop(s);
+	} else if (s->hunt && (s->hunt_msg || !hunt_gate_ok(s->line))) {
+		s->in = IN_DROP;
+	}
+	return p;
+}
+
 static const uint8_t *
 line_feed(struct mt_smtp *s, const uint8_t *p, const uint8_t *end)
 {
-	const uint8_t *lf = memchr(p, '\n', (size_t)(end - p));
-	size_t take = (size_t)((lf != NULL ? lf : end) - p);
+	const uint8_t *lf;
+	size_t take;
 
+	if (s->in == IN_LINE && s->line_len == 0 && !s->gated &&
+	    s->auth_active && s->auth_resp_left > 0) {
+		s->in = IN_SASL;
+		b64_start(s);
+		return p;
+	}
+	if (s->in == IN_LINE && !s->gated) {
+		p = line_gate(s, p, end);
+		if (p == end || s->in != IN_LINE)
+			return p;
+	}
+	lf = memchr(p, '\n', (size_t)(end - p));
+	take = (size_t)((lf != NULL ? lf : end) - p);
 	if (s->in == IN_LINE) {
 		if (take > (size_t)(MT_SMTP_LINE_MAX - s->line_len)) {
-			if (!s->auth_cont)
-				emit_event(s, MT_SMTP_EV_LINE_TOO_LONG);
+			emit_event(s, MT_SMTP_EV_LINE_TOO_LONG);
 			s->in = IN_SKIP;
 			s->line_len = 0;
 		} else {
@@ -801,9 +1589,14 @@ line_feed(struct mt_smtp *s, const uint8_t *p, const uint8_t *end)
 		return end;
 	if (s->in == IN_SKIP) {
 		/* still queued: the server answers it (500 line too long) */
-		q_push(s, s->auth_cont ? CMD_AUTH : CMD_UNKNOWN, 0, 0);
-		s->auth_cont = 0;
+		q_push(s, CMD_UNKNOWN, 0, 0);
 		s->in = IN_LINE;
+		s->line_len = 0;
+		s->gated = 0;
+	} else if (s->in == IN_DROP) {
+		s->in = IN_LINE;
+		s->line_len = 0;
+		s->gated = 0;
 	} else {
 		line_done(s);
 	}
@@ -821,6 +1614,8 @@ data_end(struct mt_smtp *s)
 	}
 	s->in = IN_LINE;
 	s->line_len = 0;
+	s->gated = 0;
+	s->c_gap = 0;
 	s->dstate = D_BOL;
 }
 
@@ -851,6 +1646,8 @@ data_feed(struct mt_smtp *s, const uint8_t *p, const uint8_t *end)
 				break;
 			}
 			crlf = lf > p ? lf[-1] == '\r' : s->dstate == D_CR;
+			if (!crlf)
+				txf_set(s, s->data_txn, MT_SMTP_TXF_BARE_LF);
 			s->dstate = crlf ? D_BOL : D_TEXT;
 			p = lf + 1;
 			break;
@@ -890,6 +1687,7 @@ bdat_feed(struct mt_smtp *s, const uint8_t *p, const uint8_t *end)
 	if (s->bdat_left == 0) {
 		s->in = IN_LINE;
 		s->line_len = 0;
+		s->gated = 0;
 	}
 	return p + take;
 }
@@ -905,10 +1703,77 @@ mt_smtp_size(void)
 void
 mt_smtp_init(struct mt_smtp *s, const struct mt_smtp_ops *ops, void *ctx)
 {
-	memset(s, 0, sizeof(*s));
+	memset(s, 0, offsetof(struct mt_smtp, line));
 	s->ops = ops != NULL ? ops : &no_ops;
 	s->ctx = ctx;
+	s->rfirst = 1;
 	q_push(s, CMD_GREETING, 0, 0);
+}
+
+void
+mt_smtp_init_midstream(struct mt_smtp *s, const struct mt_smtp_ops *ops, void *ctx)
+{
+	mt_smtp_init(s, ops, ctx);
+	s->q_len = 0; /* no greeting to wait for */
+	s->hunt = 1;
+	s->midstream = 1;
+	s->hunt_last = CMD_UNKNOWN;
+}
+
+void
+mt_smtp_gap(struct mt_smtp *s, enum mt_dir dir, uint32_t n)
+{
+	if (s->closed || s->tls || n == 0)
+		return;
+	txf_set(s, s->open_txn, MT_SMTP_TXF_GAP);
+	if (s->phase != PH_IDLE)
+		txf_set(s, s->tx_id, MT_SMTP_TXF_GAP);
+	if (dir == MT_DIR_S2C) {
+		/* a final line whose end fell in the gap still answered its
+		 * command; any other partial line is dropped, and the next
+		 * octet starts a line (a fragment is a bad reply, skipped) */
+		if (s->rstate == R_TEXT && s->rfinal) {
+			s->rstate = R_D1;
+			s->rfirst = 1;
+			reply_done(s, s->rcode);
+		}
+		s->rstate = R_D1;
+		s->rcap = 0;
+		s->s_gap = 1;
+		return;
+	}
+	switch (s->in) {
+	case IN_BDAT:
+		if (n < s->bdat_left) {
+			s->bdat_left -= n;
+			return;
+		}
+		s->bdat_left = 0;
+		s->in = IN_LINE;
+		s->line_len = 0;
+		s->gated = 0;
+		return;
+	case IN_DATA:
+		s->dstate = D_TEXT; /* where the line stands is unknown */
+		s->c_gap = 1;
+		return;
+	case IN_AUTH:
+	case IN_SASL:
+		b64_stop(s); /* the rest of the line is skipped */
+		return;
+	case IN_SKIP:
+	case IN_LINE:
+		if (s->in == IN_SKIP || s->line_len > 0)
+			q_push(s, CMD_UNKNOWN, 0, 0); /* its reply will come */
+		/* fallthrough */
+	case IN_DROP:
+		s->in = IN_LINE;
+		s->line_len = 0;
+		s->gated = 0;
+		return;
+	default:
+		return;
+	}
 }
 
 void
@@ -926,7 +1791,14 @@ mt_smtp_feed(struct mt_smtp *s, enum mt_dir dir, const uint8_t *p, size_t n)
 		switch (s->in) {
 		case IN_LINE:
 		case IN_SKIP:
+		case IN_DROP:
 			p = line_feed(s, p, end);
+			break;
+		case IN_AUTH:
+			p = auth_feed(s, p, end);
+			break;
+		case IN_SASL:
+			p = sasl_feed(s, p, end);
 			break;
 		case IN_DATA:
 			p = data_feed(s, p, end);
@@ -947,8 +1819,10 @@ mt_smtp_close(struct mt_smtp *s)
 		return;
 	s->closed = 1;
 	s->in = IN_STOP;
-	if (!s->tls)
+	if (!s->tls) {
+		auth_report(s, 0);
 		tx_end_all(s, 0);
+	}
 }
 
 int

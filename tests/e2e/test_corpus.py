@@ -31,25 +31,12 @@ import null2ether  # noqa: E402
 CASES = json.load(open(os.path.join(CORPUS, "expected.json")))["cases"]
 
 XFAIL = {
-    "bug-1449-01":
-        "0 mails vs 1: DATA with no MAIL FROM/RCPT TO is answered 354 and 250 by the server, "
-        "but mailtapd starts no transaction without MAIL (counted smtp_out_of_sequence)",
-    "smtp-pipelined-rset-data-replies":
-        "0 mails vs 1: pipelined RSET, DATA, '.' with no MAIL FROM, answered 250/354/250 queued; "
-        "mailtapd starts no transaction without MAIL (counted smtp_out_of_sequence)",
-    "ruletype-firewall-132-smtp-nested-mail-from":
-        "0 mails vs 1: the nested MAIL FROM:<bob> answered 503 ends the open alice envelope "
-        "(aborted at the command, not undone by the 503), so RCPT 250/DATA 354/250 are out of sequence",
-    "smtp-mail-transactions-invalid":
-        "1 mail vs 2: mailtapd ends the transaction when DATA gets 503 and when MAIL gets 503, "
-        "but Exim keeps the sender ('503 sender already given'), so the last RCPT 250/DATA 354/250 mail is lost",
-    "smtp-rejected-ehlo-preserves-envelope":
-        "0 mails vs 1: a mid-envelope EHLO answered 501 aborts the transaction at the command "
-        "(reset not conditional on a 250 reply), so the following DATA 354/250 is out of sequence",
     "smtp-bdat-gap":
-        "end incomplete (flags gap, 193 bytes) vs accepted 250: after the 1000-byte TCP gap inside "
-        "'BDAT 200' mailtapd appends the following DATA command, message and QUIT to the chunk "
-        "instead of resynchronising on DATA",
+        "end incomplete (flags gap, 193 bytes) vs accepted 250: lib/smtp resynchronises after the "
+        "1000-byte gap inside 'BDAT 200' (mt_smtp_gap, unit test test_gap_bdat_chunk_then_data_resyncs), "
+        "but lib/session does not call mt_smtp_gap yet, so the DATA command is taken as chunk octets; "
+        "and lib/tcp must declare the hole when it happens (the server ACKs past it), not at close, "
+        "else the 354/250 replies go by before the client side resumes (end unconfirmed)",
     "http-connect-with-smtp":
         "0 mails vs 1: SMTP tunnelled through an HTTP CONNECT proxy on port 8240, not an [smtp] port; "
         "with ports=8240 the 'HTTP/1.0 200' line shifts the reply queue and the mail ends unconfirmed, not 250",

@@ -141,6 +141,116 @@ static const struct mt_smtp_ops rec_ops = {
 	.event = on_event,
 };
 
+/* ---- the metadata callbacks (issue 4), logged the same way ---- */
+
+static void
+on_banner(void *ctx, unsigned code, const char *t, size_t len)
+{
+	logf_(ctx, "banner %u %.*s\n", code, (int)len, t);
+}
+
+static void
+on_reply(void *ctx, unsigned code)
+{
+	struct rec *r = ctx;
+
+	if (!r->open)
+		r->bad++;
+	logf_(r, "reply %u\n", code);
+}
+
+static void
+on_mail_params(void *ctx, const char *p, size_t len)
+{
+	struct rec *r = ctx;
+
+	if (!r->open)
+		r->bad++;
+	logf_(r, "mail_params %.*s\n", (int)len, p);
+}
+
+static void
+on_rcpt_params(void *ctx, unsigned idx, const char *p, size_t len)
+{
+	struct rec *r = ctx;
+
+	if (!r->open)
+		r->bad++;
+	logf_(r, "rcpt_params %u %.*s\n", idx, (int)len, p);
+}
+
+static void
+on_auth(void *ctx, const struct mt_smtp_auth *a)
+{
+	struct rec *r = ctx;
+
+	logf_(r, "auth %.*s [", (int)a->mech_len, a->mech);
+	log_bytes(r, (const uint8_t *)a->authzid, a->authzid_len);
+	logf_(r, "] [");
+	log_bytes(r, (const uint8_t *)a->authcid, a->authcid_len);
+	logf_(r, "] %u\n", a->code);
+}
+
+static void
+on_xattr(void *ctx, const char *v, size_t vlen, const char *a, size_t alen)
+{
+	logf_(ctx, "xattr %.*s %.*s\n", (int)vlen, v, (int)alen, a);
+}
+
+static void
+on_tx_flags(void *ctx, unsigned f)
+{
+	struct rec *r = ctx;
+
+	if (!r->open)
+		r->bad++;
+	if (f != 0)
+		logf_(r, "flags%s%s%s%s%s%s\n",
+		      f & MT_SMTP_TXF_PIPELINED ? " pipelined" : "",
+		      f & MT_SMTP_TXF_BDAT ? " bdat" : "",
+		      f & MT_SMTP_TXF_BARE_LF ? " bare_lf" : "",
+		      f & MT_SMTP_TXF_NO_MAIL ? " no_mail" : "",
+		      f & MT_SMTP_TXF_GAP ? " gap" : "",
+		      f & MT_SMTP_TXF_MIDSTREAM ? " midstream" : "");
+}
+
+static const struct mt_smtp_ops meta_ops = {
+	.helo = on_helo,
+	.mail_begin = on_begin,
+	.rcpt = on_rcpt,
+	.rcpt_reply = on_rcpt_reply,
+	.data = on_data,
+	.mail_end = on_end,
+	.event = on_event,
+	.banner = on_banner,
+	.reply = on_reply,
+	.mail_params = on_mail_params,
+	.rcpt_params = on_rcpt_params,
+	.auth = on_auth,
+	.xattr = on_xattr,
+	.tx_flags = on_tx_flags,
+};
+
+static struct mt_smtp *
+start_meta(struct rec *r)
+{
+	struct mt_smtp *s = (struct mt_smtp *)slot;
+
+	memset(r, 0, sizeof(*r));
+	mt_smtp_init(s, &meta_ops, r);
+	return s;
+}
+
+static struct mt_smtp *
+start_mid(struct rec *r)
+{
+	struct mt_smtp *s = (struct mt_smtp *)slot;
+
+	memset(r, 0, sizeof(*r));
+	mt_smtp_init_midstream(s, &meta_ops, r);
+	return s;
+}
+
 static struct mt_smtp *
 start(struct rec *r)
 {
@@ -652,12 +762,10 @@ test_rset_quit_helo_and_new_mail_abort_open_transaction(void **state)
 		   "rcpt b@y\n"
 		   "end aborted 0 []\n"
 		   "begin c@x\n"
-		   "end aborted 0 []\n"
-		   "helo again\n"
-		   "begin d@x\n"
-		   "end aborted 0 []\n"
-		   "begin e@x\n"
-		   "end rejected 503 []\n"
+		   "helo again\n"         /* reported at the command, */
+		   "end aborted 0 []\n"   /* the reset on its 250 */
+		   "begin d@x\n"          /* e@x nested, refused 503: d goes on */
+		   "end aborted 0 []\n"   /* f@x nested, accepted 250: ends d */
 		   "begin f@x\n"
 		   "end aborted 0 []\n");
 }
@@ -985,7 +1093,7 @@ test_unknown_out_of_sequence_and_unsolicited_are_counted(void **state)
 
 	(void)state;
 	hello(s);
-	C(s, "XCLIENT foo\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+	C(s, "XFOO foo\r\nRCPT TO:<b@y>\r\nDATA\r\n");
 	S(s, "502 unknown\r\n503 need MAIL\r\n503 need MAIL\r\n");
 	C(s, "MAIL FROM:<a@x>\r\n");
 	S(s, "250 ok\r\n421 closing\r\n");
@@ -1174,6 +1282,805 @@ test_null_ops_and_names(void **state)
 	assert_string_equal(mt_smtp_event_str(MT_SMTP_EV__COUNT), "unknown");
 }
 
+/* ---- the server's reply decides (corpus: suricata-verify, zeek) ---- */
+
+/* ruletype-firewall-132: a nested MAIL refused 503 keeps alice. */
+static void
+test_nested_mail_refused_keeps_envelope(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "mail from:<alice@example.com>\r\n");
+	S(s, "250 2.1.0 Ok\r\n");
+	C(s, "mail from:<bob@example.com>\r\n");
+	S(s, "503 5.5.1 Error: nested MAIL command\r\n");
+	C(s, "rcpt to:<bob@example.com>\r\n");
+	S(s, "250 2.1.5 Ok\r\n");
+	C(s, "data\r\n");
+	S(s, "354 go\r\n");
+	C(s, "hi\r\n.\r\n");
+	S(s, "250 2.0.0 Ok: queued\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "helo client.example.org\n"
+		   "begin alice@example.com\n"
+		   "rcpt bob@example.com\n"
+		   "rcpt_reply 0 250\n"
+		   "end accepted 250 [hi\\r\\n]\n");
+}
+
+/* smtp-rejected-ehlo-preserves-envelope: EHLO refused 501 resets nothing. */
+static void
+test_refused_ehlo_keeps_envelope(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "mail from:<alice@example.com>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "ehlo\r\n");
+	S(s, "501 Syntax: EHLO hostname\r\n");
+	C(s, "rcpt to:<bob@example.com>\r\ndata\r\n");
+	S(s, "250 ok\r\n354 go\r\n");
+	C(s, "x\r\n.\r\n");
+	S(s, "250 queued\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "helo client.example.org\n"
+		   "begin alice@example.com\n"
+		   "helo \n"
+		   "rcpt bob@example.com\n"
+		   "rcpt_reply 0 250\n"
+		   "end accepted 250 [x\\r\\n]\n");
+}
+
+/* zeek smtp-mail-transactions-invalid (Exim): DATA refused 503 and
+ * "503 sender already given" keep the sender; the mail after is bob's. */
+static void
+test_refused_data_and_sender_already_given_keep_envelope(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+
+	(void)state;
+	S(s, "220 tinkyx390 ESMTP Exim 4.94.2\r\n");
+	C(s, "EHLO Bob-PC\r\n");
+	S(s, "250-tinkyx390 Hello\r\n250 HELP\r\n");
+	C(s, "MAIL FROM:<bob@example.org>\r\n");
+	S(s, "250 OK\r\n");
+	C(s, "DATA\r\n");
+	S(s, "503 valid RCPT command must precede DATA\r\n");
+	C(s, "Hello, Alice (3)\r\n");
+	S(s, "500 unrecognized command\r\n");
+	C(s, ".\r\n");
+	S(s, "500 unrecognized command\r\n");
+	C(s, "MAIL FROM:<bob@example.org>\r\n");
+	S(s, "503 sender already given\r\n");
+	C(s, "RCPT TO:<alice@example.org>\r\n");
+	S(s, "250 Accepted\r\n");
+	C(s, "DATA\r\n");
+	S(s, "354 Enter message\r\n");
+	C(s, "Hello\r\n.\r\n");
+	S(s, "250 OK id=1\r\n");
+	C(s, "QUIT\r\n");
+	S(s, "221 bye\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "banner 220 tinkyx390 ESMTP Exim 4.94.2\n"
+		   "helo Bob-PC\n"
+		   "begin bob@example.org\n"
+		   "reply 250\n"
+		   "event out_of_sequence\n"
+		   "reply 503\n"
+		   "event unknown_command\n"
+		   "event unknown_command\n"
+		   "reply 503\n"
+		   "rcpt alice@example.org\n"
+		   "rcpt_reply 0 250\n"
+		   "reply 250\n"
+		   "reply 354\n"
+		   "reply 250\n"
+		   "end accepted 250 [Hello\\r\\n]\n");
+}
+
+/* A refused DATA whose envelope is then given up ends rejected. */
+static void
+test_refused_data_then_rset_is_rejected_with_data_code(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+	S(s, "250 ok\r\n250 ok\r\n554 5.7.1 no\r\n");
+	C(s, "QUIT\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "helo client.example.org\n"
+		   "begin a@x\n"
+		   "rcpt b@y\n"
+		   "rcpt_reply 0 250\n"
+		   "end rejected 554 []\n");
+}
+
+/* bug-1449-01: DATA with no MAIL, answered 354 and 250: a mail, sender
+ * unknown (empty) and flagged. */
+static void
+test_data_without_mail_answered_354_is_a_mail(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+
+	(void)state;
+	S(s, "220 bug.server\r\n");
+	C(s, "EHLO bug.client\r\n");
+	S(s, "250 OK\r\n");
+	C(s, "DATA\r\n");
+	S(s, "354 go\r\n");
+	C(s, "Subject: x\r\n\r\nbody\r\n.\r\n");
+	S(s, "250 queued\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "banner 220 bug.server\n"
+		   "helo bug.client\n"
+		   "event out_of_sequence\n"
+		   "begin \n"
+		   "reply 354\n"
+		   "reply 250\n"
+		   "flags no_mail\n"
+		   "end accepted 250 [Subject: x\\r\\n\\r\\nbody\\r\\n]\n");
+}
+
+/* smtp-pipelined-rset-data-replies: RSET, DATA, "." in one segment. */
+static void
+test_pipelined_rset_data_dot_without_mail(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	S(s, "220 mail.example ESMTP ready\r\n");
+	C(s, "EHLO client.example\r\n");
+	S(s, "250-PIPELINING\r\n250 OK\r\n");
+	C(s, "RSET\r\nDATA\r\n.\r\n");
+	S(s, "250 reset\r\n");
+	S(s, "354 continue\r\n");
+	S(s, "250 queued\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "helo client.example\n"
+		   "event out_of_sequence\n"
+		   "begin \n"
+		   "end accepted 250 []\n");
+}
+
+static void
+test_data_without_mail_refused_starts_nothing(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "DATA\r\n");
+	S(s, "503 need MAIL\r\n");
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+	S(s, "250 ok\r\n250 ok\r\n354 go\r\n");
+	C(s, "m\r\n.\r\n");
+	S(s, "250 ok\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "helo client.example.org\n"
+		   "event out_of_sequence\n"
+		   "begin a@x\n"
+		   "rcpt b@y\n"
+		   "rcpt_reply 0 250\n"
+		   "end accepted 250 [m\\r\\n]\n");
+}
+
+/* ---- gaps (issue 3) ---- */
+
+static void
+G(struct mt_smtp *s, enum mt_dir d, uint32_t n)
+{
+	mt_smtp_gap(s, d, n);
+}
+
+/* zeek smtp-bdat-gap: 100 of "BDAT 200" seen, a 1000-octet gap, then
+ * DATA in the same transaction, answered 354 and 250. */
+static void
+test_gap_bdat_chunk_then_data_resyncs(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+	char chunk[101];
+
+	(void)state;
+	memset(chunk, 'A', 100);
+	chunk[100] = 0;
+	S(s, "220 mail.example.com ESMTP\r\n");
+	C(s, "EHLO sender.example.com\r\n");
+	S(s, "250-mail.example.com Hello\r\n250-CHUNKING\r\n250 OK\r\n");
+	C(s, "MAIL FROM:<sender@example.com>\r\n");
+	S(s, "250 OK\r\n");
+	C(s, "RCPT TO:<recipient@example.com>\r\n");
+	S(s, "250 OK\r\n");
+	C(s, "BDAT 200\r\n");
+	S(s, "250 OK\r\n");
+	C(s, chunk);
+	S(s, "250 OK\r\n"); /* answers a command lost in the gap */
+	G(s, MT_DIR_C2S, 1000);
+	C(s, "DATA\r\n");
+	S(s, "354 End data\r\n");
+	C(s, "Subject: Test\r\n\r\nHello!\r\n.\r\n");
+	S(s, "250 OK: message queued\r\n");
+	C(s, "QUIT\r\n");
+	S(s, "221 Bye\r\n");
+	mt_smtp_close(s);
+	assert_non_null(strstr(r.log, "flags bdat gap\nend accepted 250 [AAAA"));
+	assert_non_null(strstr(r.log, "AAAASubject: Test\\r\\n\\r\\nHello!\\r\\n]\n"));
+	assert_int_equal(r.bad, 0);
+}
+
+/* The end of data fell in the gap: the verdict ends the message. */
+static void
+test_gap_swallows_end_of_data_verdict_ends_message(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "RCPT TO:<b@y>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "DATA\r\n");
+	S(s, "354 go\r\n");
+	C(s, "line one\r\nline tw");
+	G(s, MT_DIR_C2S, 20); /* "o\r\n...\r\n.\r\n" lost */
+	S(s, "250 2.0.0 queued\r\n");
+	C(s, "MAIL FROM:<c@x>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "QUIT\r\n");
+	S(s, "221 bye\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "banner 220 mx.example.com ESMTP\n"
+		   "helo client.example.org\n"
+		   "begin a@x\n"
+		   "reply 250\n"
+		   "rcpt b@y\n"
+		   "rcpt_reply 0 250\n"
+		   "reply 250\n"
+		   "reply 354\n"
+		   "reply 250\n"
+		   "flags gap\n"
+		   "end accepted 250 [line one\\r\\nline tw]\n"
+		   "begin c@x\n"
+		   "reply 250\n"
+		   "end aborted 0 []\n");
+}
+
+/* A dot right after a gap is not taken for the terminator. */
+static void
+test_gap_in_message_keeps_dot_as_text(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+	S(s, "250 ok\r\n250 ok\r\n354 go\r\n");
+	C(s, "abc");
+	G(s, MT_DIR_C2S, 7);
+	C(s, ".\r\nmore\r\n.\r\n");
+	S(s, "250 ok\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "helo client.example.org\n"
+		   "begin a@x\n"
+		   "rcpt b@y\n"
+		   "rcpt_reply 0 250\n"
+		   "end accepted 250 [abc.\\r\\nmore\\r\\n]\n");
+}
+
+/* Command side: the partial line is dropped, its reply still expected. */
+static void
+test_gap_in_command_line_drops_partial_line(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b");
+	G(s, MT_DIR_C2S, 10);
+	C(s, "RCPT TO:<c@y>\r\nDATA\r\n");
+	S(s, "250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n");
+	C(s, "m\r\n.\r\n");
+	S(s, "250 ok\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "helo client.example.org\n"
+		   "begin a@x\n"
+		   "rcpt c@y\n"
+		   "rcpt_reply 0 250\n"
+		   "end accepted 250 [m\\r\\n]\n");
+}
+
+/* Server side: replies lost in a gap; the 354 finds its DATA. */
+static void
+test_gap_in_replies_354_resyncs_queue(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+	S(s, "250 o");
+	G(s, MT_DIR_S2C, 12);
+	S(s, "354 go\r\n");
+	C(s, "m\r\n.\r\n");
+	S(s, "250 ok\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "helo client.example.org\n"
+		   "begin a@x\n"
+		   "rcpt b@y\n"
+		   "end accepted 250 [m\\r\\n]\n");
+}
+
+/* ---- mid-stream pickup (issue 3) ---- */
+
+/* Picked up inside a message: nothing until MAIL FROM answered 250. */
+static void
+test_midstream_inside_message_reports_nothing_until_mail(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_mid(&r);
+
+	(void)state;
+	C(s, "part of a body\r\nMAIL FROM:<fake@body>\r\nRCPT TO:<x@y>\r\n");
+	C(s, "more body\r\n.\r\n");
+	S(s, "250 2.0.0 Ok: queued\r\n");
+	C(s, "MAIL FROM:<a@x>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "RCPT TO:<b@y>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "DATA\r\n");
+	S(s, "354 go\r\n");
+	C(s, "m\r\n.\r\n");
+	S(s, "250 ok\r\n");
+	mt_smtp_close(s);
+	/* the body's MAIL FROM was a candidate, dropped when the body line
+	 * after it showed it was text: never reported */
+	assert_null(strstr(r.log, "fake"));
+	assert_non_null(strstr(r.log, "begin a@x\nreply 250\nrcpt b@y\n"
+				      "rcpt_reply 0 250\nreply 250\nreply 354\nreply 250\n"
+				      "flags midstream\nend accepted 250 [m\\r\\n]\n"));
+	assert_null(strstr(r.log, "end accepted 250 [more"));
+	assert_null(strstr(r.log, "unconfirmed"));
+	assert_int_equal(r.bad, 0);
+}
+
+/* Picked up mid-message with a 354 seen: a MAIL FROM in the body is text. */
+static void
+test_midstream_after_354_body_is_text(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_mid(&r);
+
+	(void)state;
+	C(s, "DATA\r\n");
+	S(s, "354 go\r\n");
+	C(s, "MAIL FROM:<fake@body>\r\n.\r\n");
+	S(s, "250 queued\r\n");
+	C(s, "QUIT\r\n");
+	S(s, "221 bye\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "");
+}
+
+/* A pipelined "." before the MAIL: its verdict does not confirm the MAIL. */
+static void
+test_midstream_pipelined_dot_then_mail_refused(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_mid(&r);
+
+	(void)state;
+	C(s, "tail of message\r\n.\r\nMAIL FROM:<a@x>\r\n");
+	S(s, "250 queued\r\n550 no\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "");
+}
+
+static void
+test_midstream_greeting_starts_dialogue(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_mid(&r);
+
+	(void)state;
+	S(s, "220 mx ESMTP\r\n");
+	C(s, "EHLO c\r\n");
+	S(s, "250 mx\r\n");
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+	S(s, "250 ok\r\n250 ok\r\n354 go\r\n");
+	C(s, "m\r\n.\r\n");
+	S(s, "250 ok\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "banner 220 mx ESMTP\n"
+		   "helo c\n"
+		   "begin a@x\n"
+		   "rcpt b@y\n"
+		   "reply 250\n"
+		   "rcpt_reply 0 250\n"
+		   "reply 250\n"
+		   "reply 354\n"
+		   "reply 250\n"
+		   "flags pipelined midstream\n"
+		   "end accepted 250 [m\\r\\n]\n");
+}
+
+static void
+test_midstream_starttls_stops(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_mid(&r);
+
+	(void)state;
+	C(s, "STARTTLS\r\n");
+	S(s, "220 2.0.0 Ready to start TLS\r\n");
+	C(s, "MAIL FROM:<tls@garbage>\r\n");
+	S(s, "250 ok\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "event starttls\n");
+	assert_int_equal(mt_smtp_is_tls(s), 1);
+}
+
+/* A held candidate with too many recipients to hold is dropped, never
+ * reported in part. */
+static void
+test_midstream_candidate_too_big_is_dropped(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_mid(&r);
+	char line[80];
+	int i;
+
+	(void)state;
+	C(s, "MAIL FROM:<a@x>\r\n");
+	for (i = 0; i < 40; i++) {
+		snprintf(line, sizeof(line), "RCPT TO:<recipient-%02d@example.org>\r\n", i);
+		C(s, line);
+	}
+	S(s, "250 ok\r\n");
+	mt_smtp_close(s);
+	assert_null(strstr(r.log, "begin"));
+	assert_int_equal(r.bad, 0);
+}
+
+/* ---- metadata (issue 4) ---- */
+
+static void
+test_banner_first_line_only(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+
+	(void)state;
+	S(s, "220-mx.example.com ESMTP Postfix (Debian)\r\n220 second line\r\n");
+	C(s, "QUIT\r\n");
+	S(s, "221 bye\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "banner 220 mx.example.com ESMTP Postfix (Debian)\n");
+}
+
+static void
+test_banner_split_and_bounded(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+	char big[600];
+	size_t i;
+
+	(void)state;
+	S(s, "5");
+	S(s, "54 ");
+	for (i = 0; i < 500; i++)
+		S(s, "x");
+	S(s, "\r\n");
+	memset(big, 'x', MT_SMTP_BANNER_MAX);
+	snprintf(big + MT_SMTP_BANNER_MAX, sizeof(big) - MT_SMTP_BANNER_MAX, "\n");
+	assert_int_equal(strncmp(r.log, "banner 554 ", 11), 0);
+	assert_string_equal(r.log + 11, big);
+}
+
+static void
+test_params_and_replies(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x> SIZE=1234 BODY=8BITMIME SMTPUTF8 RET=HDRS ENVID=QQ314159\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "RCPT TO:<b@y> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;b@y\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "RCPT TO:<c@z>\r\n");
+	S(s, "550 no\r\n");
+	C(s, "DATA\r\n");
+	S(s, "354 go\r\n");
+	C(s, "m\r\n.\r\n");
+	S(s, "250 ok\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "banner 220 mx.example.com ESMTP\n"
+		   "helo client.example.org\n"
+		   "begin a@x\n"
+		   "mail_params SIZE=1234 BODY=8BITMIME SMTPUTF8 RET=HDRS ENVID=QQ314159\n"
+		   "reply 250\n"
+		   "rcpt b@y\n"
+		   "rcpt_params 0 NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;b@y\n"
+		   "rcpt_reply 0 250\n"
+		   "reply 250\n"
+		   "rcpt c@z\n"
+		   "rcpt_reply 1 550\n"
+		   "reply 550\n"
+		   "reply 354\n"
+		   "reply 250\n"
+		   "end accepted 250 [m\\r\\n]\n");
+}
+
+/* Params of a pipelined next transaction wait with its mail_begin. */
+static void
+test_params_of_stashed_transaction_follow_begin(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+	S(s, "250 ok\r\n250 ok\r\n354 go\r\n");
+	C(s, "m\r\n.\r\nMAIL FROM:<c@x> BODY=BINARYMIME\r\nRCPT TO:<d@y> NOTIFY=NEVER\r\n");
+	S(s, "250 queued\r\n250 ok\r\n250 ok\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "banner 220 mx.example.com ESMTP\n"
+		   "helo client.example.org\n"
+		   "begin a@x\n"
+		   "rcpt b@y\n"
+		   "reply 250\n"
+		   "rcpt_reply 0 250\n"
+		   "reply 250\n"
+		   "reply 354\n"
+		   "reply 250\n"
+		   "flags pipelined\n"
+		   "end accepted 250 [m\\r\\n]\n"
+		   "begin c@x\n"
+		   "mail_params BODY=BINARYMIME\n"
+		   "rcpt d@y\n"
+		   "rcpt_params 0 NOTIFY=NEVER\n"
+		   "reply 250\n"
+		   "rcpt_reply 0 250\n"
+		   "reply 250\n"
+		   "flags pipelined\n"
+		   "end aborted 0 []\n");
+}
+
+static void
+test_flags_bdat_and_not_pipelined(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "RCPT TO:<b@y>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "BDAT 3 LAST\r\nabc");
+	S(s, "250 ok\r\n");
+	mt_smtp_close(s);
+	assert_non_null(strstr(r.log, "flags bdat\nend accepted 250 [abc]\n"));
+}
+
+/* Bare LF in DATA is message content, flagged; "\n.\n" ends nothing. */
+static void
+test_bare_lf_in_data_is_content_and_flagged(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "RCPT TO:<b@y>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "DATA\r\n");
+	S(s, "354 go\r\n");
+	C(s, "one\ntwo\n.\nMAIL FROM:<smuggled@x>\r\n.\r\n");
+	S(s, "250 ok\r\n");
+	mt_smtp_close(s);
+	assert_non_null(strstr(r.log, "flags bare_lf\nend accepted 250 "
+				      "[one\\ntwo\\n.\\nMAIL FROM:<smuggled@x>\\r\\n]\n"));
+	assert_null(strstr(r.log, "begin smuggled"));
+}
+
+static void
+test_xclient_and_xforward_attributes(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "XCLIENT NAME=spike.porcupine.org ADDR=168.100.189.2\r\n");
+	S(s, "220 mx ESMTP\r\n");
+	C(s, "xforward HELO=client.example PROTO=ESMTP\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "MAIL FROM:<a@x>\r\n");
+	S(s, "250 ok\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "banner 220 mx.example.com ESMTP\n"
+		   "helo client.example.org\n"
+		   "xattr XCLIENT NAME=spike.porcupine.org ADDR=168.100.189.2\n"
+		   "xattr xforward HELO=client.example PROTO=ESMTP\n"
+		   "begin a@x\n"
+		   "reply 250\n"
+		   "end aborted 0 []\n");
+}
+
+#define PASSWORD "Zq9#Xw7!Kp-unique"
+#define PASSWORD_B64 "WnE5I1h3NyFLcC11bmlxdWU="
+
+/* Does the automaton's memory hold 6 consecutive octets of the password
+ * or of its base64 form? */
+static int
+slot_holds_secret(void)
+{
+	static const char *const secrets[] = {
+		PASSWORD, PASSWORD_B64,
+		/* the PLAIN responses' base64 tails (they carry the password) */
+		"WnE5I1h3NyFLcC11bmlxdWU", "WnE5I1h3NyFLcC11bmlxdWU=",
+		"AFpxOSNYdzchS3AtdW5pcXVl",
+	};
+	const uint8_t *m = (const uint8_t *)slot;
+	size_t i, j, k, n = mt_smtp_size();
+
+	for (k = 0; k < MT_ARRAY_SIZE(secrets); k++) {
+		size_t sl = strlen(secrets[k]);
+
+		for (j = 0; j + 6 <= sl; j++)
+			for (i = 0; i + 6 <= n; i++)
+				if (memcmp(m + i, secrets[k] + j, 6) == 0)
+					return 1;
+	}
+	return 0;
+}
+
+/* Feed one octet at a time and check the memory after each octet. */
+static void
+C_secret(struct mt_smtp *s, const char *t)
+{
+	size_t i;
+
+	for (i = 0; t[i] != 0; i++) {
+		mt_smtp_feed(s, MT_DIR_C2S, (const uint8_t *)t + i, 1);
+		assert_false(slot_holds_secret());
+	}
+}
+
+static void
+assert_no_secret_recorded(const struct rec *r)
+{
+	static const char *const secrets[] = { PASSWORD, PASSWORD_B64, "Zq9#", "Kp-unique",
+					       "WnE5I1h3", "LcC11bmlxdWU", "AFpxOSNY" };
+	size_t k;
+
+	for (k = 0; k < MT_ARRAY_SIZE(secrets); k++) {
+		assert_null(memmem(r->log, r->len, secrets[k], strlen(secrets[k])));
+		assert_null(memmem(r->body, r->body_len, secrets[k], strlen(secrets[k])));
+	}
+}
+
+static void
+test_auth_plain_initial_response_identity_only(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+
+	(void)state;
+	hello(s);
+	C_secret(s, "AUTH PLAIN YWRtaW4AYWxpY2VAZXhhbXBsZS5vcmcAWnE5I1h3NyFLcC11bmlxdWU=\r\n");
+	S(s, "235 2.7.0 Authentication successful\r\n");
+	C_secret(s, "MAIL FROM:<a@x>\r\n");
+	S(s, "250 ok\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "banner 220 mx.example.com ESMTP\n"
+		   "helo client.example.org\n"
+		   "auth PLAIN [admin] [alice@example.org] 235\n"
+		   "begin a@x\n"
+		   "reply 250\n"
+		   "end aborted 0 []\n");
+	assert_no_secret_recorded(&r);
+}
+
+static void
+test_auth_plain_after_334_identity_only(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+
+	(void)state;
+	hello(s);
+	C_secret(s, "auth plain\r\n");
+	S(s, "334 \r\n");
+	C_secret(s, "AGFsaWNlQGV4YW1wbGUub3JnAFpxOSNYdzchS3AtdW5pcXVl\r\n");
+	S(s, "535 5.7.8 Error: authentication failed\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "banner 220 mx.example.com ESMTP\n"
+		   "helo client.example.org\n"
+		   "auth plain [] [alice@example.org] 535\n");
+	assert_no_secret_recorded(&r);
+}
+
+static void
+test_auth_login_username_only(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+
+	(void)state;
+	hello(s);
+	C_secret(s, "AUTH LOGIN\r\n");
+	S(s, "334 VXNlcm5hbWU6\r\n");
+	C_secret(s, "YWxpY2VAZXhhbXBsZS5vcmc=\r\n");
+	S(s, "334 UGFzc3dvcmQ6\r\n");
+	C_secret(s, PASSWORD_B64 "\r\n");
+	S(s, "235 2.7.0 ok\r\n");
+	/* with the username as initial response, no replies seen at all */
+	C_secret(s, "AUTH LOGIN YWxpY2VAZXhhbXBsZS5vcmc=\r\n" PASSWORD_B64 "\r\n");
+	C_secret(s, "MAIL FROM:<a@x>\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "banner 220 mx.example.com ESMTP\n"
+		   "helo client.example.org\n"
+		   "auth LOGIN [] [alice@example.org] 235\n"
+		   "begin a@x\n"
+		   "auth LOGIN [] [alice@example.org] 0\n"
+		   "flags pipelined\n" /* sent before the AUTH replies */
+		   "end aborted 0 []\n");
+	assert_no_secret_recorded(&r);
+}
+
+static void
+test_auth_other_mechanism_and_gap_never_leak(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+
+	(void)state;
+	hello(s);
+	C_secret(s, "AUTH XOAUTH2 " PASSWORD_B64 "\r\n");
+	S(s, "235 ok\r\n");
+	C_secret(s, "AUTH CRAM-MD5\r\n");
+	S(s, "334 PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+\r\n");
+	C_secret(s, PASSWORD_B64 "\r\n");
+	S(s, "235 ok\r\n");
+	C_secret(s, "AUTH PLAIN AGFsaWNl");
+	G(s, MT_DIR_C2S, 4);
+	C_secret(s, "AFpxOSNYdzchS3AtdW5pcXVl\r\n");
+	S(s, "235 ok\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "banner 220 mx.example.com ESMTP\n"
+		   "helo client.example.org\n"
+		   "auth XOAUTH2 [] [] 235\n"
+		   "auth CRAM-MD5 [] [] 235\n"
+		   "auth PLAIN [] [alice] 235\n");
+	assert_no_secret_recorded(&r);
+}
+
 int
 main(void)
 {
@@ -1223,6 +2130,35 @@ main(void)
 		cmocka_unit_test(test_close_before_data_is_aborted_and_idempotent),
 		cmocka_unit_test(test_close_without_transaction_reports_nothing),
 		cmocka_unit_test(test_null_ops_and_names),
+		cmocka_unit_test(test_nested_mail_refused_keeps_envelope),
+		cmocka_unit_test(test_refused_ehlo_keeps_envelope),
+		cmocka_unit_test(test_refused_data_and_sender_already_given_keep_envelope),
+		cmocka_unit_test(test_refused_data_then_rset_is_rejected_with_data_code),
+		cmocka_unit_test(test_data_without_mail_answered_354_is_a_mail),
+		cmocka_unit_test(test_pipelined_rset_data_dot_without_mail),
+		cmocka_unit_test(test_data_without_mail_refused_starts_nothing),
+		cmocka_unit_test(test_gap_bdat_chunk_then_data_resyncs),
+		cmocka_unit_test(test_gap_swallows_end_of_data_verdict_ends_message),
+		cmocka_unit_test(test_gap_in_message_keeps_dot_as_text),
+		cmocka_unit_test(test_gap_in_command_line_drops_partial_line),
+		cmocka_unit_test(test_gap_in_replies_354_resyncs_queue),
+		cmocka_unit_test(test_midstream_inside_message_reports_nothing_until_mail),
+		cmocka_unit_test(test_midstream_after_354_body_is_text),
+		cmocka_unit_test(test_midstream_pipelined_dot_then_mail_refused),
+		cmocka_unit_test(test_midstream_greeting_starts_dialogue),
+		cmocka_unit_test(test_midstream_starttls_stops),
+		cmocka_unit_test(test_midstream_candidate_too_big_is_dropped),
+		cmocka_unit_test(test_banner_first_line_only),
+		cmocka_unit_test(test_banner_split_and_bounded),
+		cmocka_unit_test(test_params_and_replies),
+		cmocka_unit_test(test_params_of_stashed_transaction_follow_begin),
+		cmocka_unit_test(test_flags_bdat_and_not_pipelined),
+		cmocka_unit_test(test_bare_lf_in_data_is_content_and_flagged),
+		cmocka_unit_test(test_xclient_and_xforward_attributes),
+		cmocka_unit_test(test_auth_plain_initial_response_identity_only),
+		cmocka_unit_test(test_auth_plain_after_334_identity_only),
+		cmocka_unit_test(test_auth_login_username_only),
+		cmocka_unit_test(test_auth_other_mechanism_and_gap_never_leak),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
