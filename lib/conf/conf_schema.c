@@ -289,11 +289,52 @@ const struct mt_conf_opt mt_conf_opts[] = {
 		.help = "Also spool mails the server did not confirm "
 			"(connection lost, timed out or not fully captured).",
 	},
-
-
-
-
-
+	{
+		.section = "spool", .key = "segment_max_bytes",
+		.type = MT_CONF_T_SIZE, .def = "64M",
+		.min = 64 * KiB, .max = 4 * GiB,
+		FIELD(spool_segment_max_bytes),
+		.help = "A segment (a tar file of mails) is published once it "
+			"holds this many bytes; a bigger mail makes one bigger "
+			"segment.",
+	},
+	{
+		.section = "spool", .key = "segment_max_age_s",
+		.type = MT_CONF_T_UINT, .def = "5",
+		.min = 0, .max = 86400,
+		FIELD(spool_segment_max_age_s),
+		.help = "Seconds after its first mail a segment is published "
+			"at the latest, however small; 0 = only by size and at "
+			"exit.",
+	},
+	{
+		.section = "spool", .key = "fsync",
+		.type = MT_CONF_T_CHOICE, .def = "segment",
+		.choices = (const char *const[]){ "segment", "none", "mail", NULL },
+		FIELD(spool_fsync),
+		.help = "segment: sync each segment before publishing it (a "
+			"published segment survives power loss); none: leave "
+			"it to the page cache (survives a crash of mailtapd, "
+			"not of the machine); mail: also sync after every "
+			"write batch.",
+	},
+	{
+		.section = "spool", .key = "retain_max_bytes",
+		.type = MT_CONF_T_SIZE, .def = "0",
+		.min = 0, .max = UINT64_C(1) << 50,
+		FIELD(spool_retain_max_bytes),
+		.help = "Cap on the bytes of all segments (0 = none): beyond "
+			"it the oldest segments are removed, acknowledged ones "
+			"(done/) first, claimed ones never.",
+	},
+	{
+		.section = "spool", .key = "retain_max_age_s",
+		.type = MT_CONF_T_UINT, .def = "0",
+		.min = 0, .max = 4000000000u,
+		FIELD(spool_retain_max_age_s),
+		.help = "Segments older than this many seconds are removed, "
+			"claimed ones never (0 = keep).",
+	},
 
 	/* [log] */
 	{

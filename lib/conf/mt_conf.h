@@ -68,6 +68,11 @@ struct mt_conf {
 	char spool_dir[MT_CONF_PATH_MAX]; /* default /var/spool/mailtap */
 	int keep_rejected;       /* spool mails the server rejected, default 0 */
 	int keep_incomplete;     /* spool incomplete/unconfirmed mails, default 1 */
+	uint64_t spool_segment_max_bytes; /* publish at this size, default 64M */
+	uint32_t spool_segment_max_age_s; /* ... or this age, default 5, 0 = never */
+	int spool_fsync;                  /* enum mt_spool_fsync: segment|none|mail */
+	uint64_t spool_retain_max_bytes;  /* 0 = no cap */
+	uint32_t spool_retain_max_age_s;  /* 0 = keep */
 
 	/* [log] */
 	unsigned log_level;      /* RTE_LOG_* value, default RTE_LOG_INFO (7) */

@@ -1,13 +1,36 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Writer role: take finished mails from every worker's ring and write them
- * to the spool; the mails and their chunks go back to their pools here.
+ * Writer role: take finished mails from every worker's ring, append them
+ * to the spool's current segment in batches (lib/spool), and return the
+ * mails and their chunks to their pools.
+ *
+ * When the spool fails (disk full, I/O error) the writer pauses: it keeps
+ * the batch it holds, stops dequeuing - so the worker rings are the
+ * bounded queue, and live workers drop and count (mail_drop_ring_full)
+ * once they fill, offline ones wait - retries every WR_RETRY_MS, logs an
+ * alert at most every WR_ALERT_S, and resumes by itself.  Nothing is
+ * lost or torn by the failure itself.  Only when asked to quit while the
+ * spool still fails does it give mails up, counted in wr_errors.
+ *
+ * There is one writer per pipeline, so its state is this file's.
  */
 #include <rte_cycles.h>
 
 #include "pipeline_priv.h"
 
-#define WR_BURST 64
+#define WR_RETRY_MS 250
+#define WR_ALERT_S 10
+#define WR_TICK_MS 100
+
+static struct {
+	struct mt_mail *held[MT_SPOOL_BATCH]; /* dequeued, not yet written */
+	unsigned n_held;
+	unsigned next_ring;
+	int configured;
+	int paused;
+	uint64_t pause_tsc, retry_tsc, alert_tsc, tick_tsc;
+	struct mt_spool_counters seen;        /* already added to lib/stats */
+} ws;
 
 static int
 workers_done(const struct mt_pipeline *p)
@@ -23,40 +46,151 @@ workers_done(const struct mt_pipeline *p)
 	return 1;
 }
 
+static uint64_t
+ms_tsc(uint64_t ms)
+{
+	return rte_get_tsc_hz() / 1000 * ms;
+}
+
+/* Add what the spool counted since last time to this lcore's counters. */
+static void
+mirror_counters(struct pl_writer *wr, struct mt_stats *st)
+{
+	const struct mt_spool_counters *c = mt_spool_counters(wr->spool);
+
+#define D(field) (c->field - ws.seen.field)
+	MT_STAT_ADD(st, wr_mails, D(mails));
+	MT_STAT_ADD(st, wr_bytes, D(bytes));
+	MT_STAT_ADD(st, wr_writes, D(writes));
+	MT_STAT_ADD(st, wr_segments, D(segments));
+	MT_STAT_ADD(st, wr_fsyncs, D(fsyncs));
+	MT_STAT_ADD(st, wr_fsync_us, c->fsync_ns / 1000 - ws.seen.fsync_ns / 1000);
+	MT_STAT_ADD(st, wr_write_failures, D(write_errors));
+	MT_STAT_ADD(st, wr_recovered_segments, D(recovered_segments));
+	MT_STAT_ADD(st, wr_recovered_mails, D(recovered_mails));
+	MT_STAT_ADD(st, wr_torn_mails, D(torn_mails));
+	MT_STAT_ADD(st, wr_torn_bytes, D(torn_bytes));
+	MT_STAT_ADD(st, wr_retention_removed, D(removed_segments));
+	MT_STAT_ADD(st, wr_retention_unconsumed, D(removed_unconsumed));
+#undef D
+	ws.seen = *c;
+}
+
+static void
+configure(struct pl_writer *wr)
+{
+	const struct mt_conf *c = &wr->p->conf;
+	const struct mt_spool_counters *ctr = mt_spool_counters(wr->spool);
+	struct mt_spool_params prm = {
+		.segment_max_bytes = c->spool_segment_max_bytes,
+		.segment_max_age_s = c->spool_segment_max_age_s,
+		.fsync = (enum mt_spool_fsync)c->spool_fsync,
+		.retain_max_bytes = c->spool_retain_max_bytes,
+		.retain_max_age_s = c->spool_retain_max_age_s,
+	};
+
+	mt_spool_config(wr->spool, &prm);
+	if (ctr->recovered_segments || ctr->torn_mails)
+		PL_LOG(NOTICE, "spool %s: recovered %" PRIu64 " unpublished segment(s) with %"
+		       PRIu64 " whole mail(s); cut %" PRIu64 " torn mail(s), %" PRIu64 " bytes",
+		       mt_spool_dir(wr->spool), ctr->recovered_segments, ctr->recovered_mails,
+		       ctr->torn_mails, ctr->torn_bytes);
+	ws.configured = 1;
+}
+
+/* Write what is held; on failure pause (or, quitting, give the rest up). */
+static void
+write_held(struct pl_writer *wr, struct mt_stats *st, uint64_t now)
+{
+	struct mt_err err;
+	unsigned k, w;
+
+	w = mt_spool_write_burst(wr->spool, ws.held, ws.n_held, &err);
+	for (k = 0; k < w; k++)
+		mt_mail_put(ws.held[k]);
+	if (w == ws.n_held) {
+		ws.n_held = 0;
+		if (ws.paused) {
+			ws.paused = 0;
+			PL_LOG(NOTICE, "spool %s: writing again after %.1f s paused",
+			       mt_spool_dir(wr->spool),
+			       (double)(now - ws.pause_tsc) / (double)rte_get_tsc_hz());
+		}
+		return;
+	}
+	memmove(ws.held, ws.held + w, (ws.n_held - w) * sizeof(ws.held[0]));
+	ws.n_held -= w;
+	if (mt_pipeline_quit) {
+		/* asked to stop and the spool still fails: give up, counted */
+		MT_STAT_ADD(st, wr_errors, ws.n_held);
+		for (k = 0; k < ws.n_held; k++)
+			mt_mail_put(ws.held[k]);
+		PL_LOG(ERR, "%s; quitting: %u mail(s) not written", err.msg, ws.n_held);
+		ws.n_held = 0;
+		return;
+	}
+	if (!ws.paused) {
+		ws.paused = 1;
+		ws.pause_tsc = now;
+		ws.alert_tsc = 0;
+		MT_STAT_INC(st, wr_paused);
+	}
+	ws.retry_tsc = now + ms_tsc(WR_RETRY_MS);
+	if (ws.alert_tsc == 0 || now - ws.alert_tsc >= WR_ALERT_S * rte_get_tsc_hz()) {
+		ws.alert_tsc = now;
+		PL_LOG(ERR, "ALERT %s; writer paused, %u mail(s) held, retrying every %d ms%s",
+		       err.msg, ws.n_held, WR_RETRY_MS,
+		       wr->p->offline ? "; workers wait" :
+				       "; mails are dropped (mail_drop_ring_full) once the rings fill");
+	}
+}
+
 unsigned
 pl_writer_step(struct pl_writer *wr)
 {
 	struct mt_pipeline *p = wr->p;
 	struct mt_stats *st = mt_stats_self();
-	struct mt_mail *mails[WR_BURST];
+	unsigned i, r, n, work = 0;
 	struct mt_err err;
-	unsigned i, k, n, work = 0;
-	char id[32];
 	uint64_t now;
 
 	if (wr->done)
 		return 0;
-	for (i = 0; i < p->n_wk; i++) {
-		n = rte_ring_sc_dequeue_burst(p->wk[i]->out, (void **)mails, WR_BURST, NULL);
-		for (k = 0; k < n; k++) {
-			mt_mail_id(mails[k], p->run_id, id, sizeof(id));
-			if (mt_spool_write(wr->spool, mails[k], id, &err) == 0) {
-				MT_STAT_INC(st, wr_mails);
-				MT_STAT_ADD(st, wr_bytes, mails[k]->size);
-			} else {
-				MT_STAT_INC(st, wr_errors);
-				now = rte_get_tsc_cycles();
-				/* at most one line a second */
-				if (now - wr->last_err_tsc > rte_get_tsc_hz()) {
-					wr->last_err_tsc = now;
-					PL_LOG(ERR, "%s", err.msg);
-				}
-			}
-			mt_mail_put(mails[k]);
+	if (!ws.configured)
+		configure(wr);
+	now = rte_get_tsc_cycles();
+	if (ws.n_held > 0) {
+		if (now >= ws.retry_tsc || mt_pipeline_quit) {
+			write_held(wr, st, now);
+			work = 1;
 		}
-		work += n;
+	} else {
+		for (i = 0; i < p->n_wk && ws.n_held < MT_SPOOL_BATCH; i++) {
+			r = (ws.next_ring + i) % p->n_wk;
+			n = rte_ring_sc_dequeue_burst(p->wk[r]->out, (void **)ws.held + ws.n_held,
+						      MT_SPOOL_BATCH - ws.n_held, NULL);
+			ws.n_held += n;
+		}
+		ws.next_ring = (ws.next_ring + 1) % (p->n_wk ? p->n_wk : 1);
+		work = ws.n_held;
+		if (ws.n_held > 0)
+			write_held(wr, st, now);
 	}
-	if (work == 0 && workers_done(p))
+	if (now - ws.tick_tsc >= ms_tsc(WR_TICK_MS)) {
+		ws.tick_tsc = now;
+		if (mt_spool_tick(wr->spool, &err) != 0 && !ws.paused)
+			PL_LOG(WARNING, "%s (retrying)", err.msg);
+	}
+	if (work == 0 && ws.n_held == 0 && workers_done(p)) {
+		if (mt_spool_publish(wr->spool, &err) != 0) {
+			if (!mt_pipeline_quit) {
+				mirror_counters(wr, st);
+				return 0; /* retried on the next step */
+			}
+			PL_LOG(ERR, "%s; left in tmp/ for recovery at the next start", err.msg);
+		}
 		__atomic_store_n(&wr->done, 1, __ATOMIC_RELEASE);
+	}
+	mirror_counters(wr, st);
 	return work;
 }

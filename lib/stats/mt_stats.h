@@ -16,6 +16,12 @@
  *	mail_started  = mail_to_writer + mail_discarded + mail_drop_ring_full
  *	              + mail_nomem
  *	mail_to_writer = wr_mails + wr_errors
+ *
+ * wr_errors counts mails the writer gave up on (only at shutdown while the
+ * spool still fails, see lcore_writer.c); a failed write itself pauses the
+ * writer with its mails kept (wr_write_failures, wr_paused).  Mails recovered
+ * from a previous run's unpublished segment are not part of this run's
+ * mails: they are counted apart (wr_recovered_*).
  */
 #ifndef MT_STATS_H
 #define MT_STATS_H
@@ -82,7 +88,19 @@
 	X(mail_bytes, "message bytes handed to the writer")                       \
 	X(wr_mails, "mails written to the spool")                                 \
 	X(wr_bytes, "message bytes written to the spool")                         \
-	X(wr_errors, "mails lost to spool write errors")
+	X(wr_errors, "mails lost to spool write errors")                         \
+	X(wr_writes, "spool write batches (one pwritev each, usually)")          \
+	X(wr_segments, "spool segments published")                               \
+	X(wr_fsyncs, "fdatasync/fsync calls on the spool")                       \
+	X(wr_fsync_us, "time spent in them (microseconds)")                      \
+	X(wr_write_failures, "failed spool writes/syncs/renames (writer paused)") \
+	X(wr_paused, "times the writer paused on a spool error")                 \
+	X(wr_recovered_segments, "unpublished segments recovered at start")      \
+	X(wr_recovered_mails, "whole mails kept from them")                      \
+	X(wr_torn_mails, "partial mails cut from them (a crash mid-write)")      \
+	X(wr_torn_bytes, "bytes cut from them")                                  \
+	X(wr_retention_removed, "segments removed by the retention cap")         \
+	X(wr_retention_unconsumed, "... of which no consumer had acknowledged")
 
 enum mt_stat {
 #define MT_STAT_ENUM(n, h) MT_STAT_##n,

@@ -59,14 +59,12 @@ def _params():
 
 
 def _spool(spool):
+    import compare_spool  # segments: docs/SPOOL.md
     mails = []
-    for n in sorted(os.listdir(spool)):
-        if n.endswith(".json"):
-            j = json.load(open(os.path.join(spool, n)))
-            with open(os.path.join(spool, n[:-5] + ".eml"), "rb") as f:
-                j["_eml"] = f.read()
-            mails.append(j)
-    return mails
+    for j, eml in compare_spool.read_spool(spool):
+        j["_eml"] = eml
+        mails.append(j)
+    return sorted(mails, key=lambda j: j["id"])
 
 
 def _key(t):

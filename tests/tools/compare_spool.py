@@ -1,6 +1,11 @@
 #!/usr/bin/env python3
 """compare_spool.py SPOOL_DIR TRUTH_DIR - check a spool against mtgen's truth.
 
+The spool holds segments (docs/SPOOL.md): tar files of <id>.eml + <id>.json
+members, published in SPOOL_DIR, SPOOL_DIR/claimed/<consumer>/ and
+SPOOL_DIR/done/.  read_spool() returns their mails; the unpublished
+segment in tmp/ is not part of the output.
+
 Every accepted transaction of the truth must be in the spool exactly once,
 with the same envelope and byte-identical message; the spool must hold
 nothing else.  Mails are matched on (client, client port, server, server
@@ -9,10 +14,12 @@ duplicated, altered or attributed to the wrong session shows up.
 Exit status 0 when they match, 1 otherwise.
 """
 import collections
+import glob
 import hashlib
 import json
 import os
 import sys
+import tarfile
 
 
 def sha(path):
@@ -34,17 +41,40 @@ def truth_mails(truth_dir):
     return out
 
 
+def segments(spool_dir, unpublished=False):
+    """Paths of the segments of a spool, in name (= time) order."""
+    pats = ["*.tar", "done/*.tar", "claimed/*/*.tar"] + (["tmp/*.tar"] if unpublished else [])
+    paths = [p for pat in pats for p in glob.glob(os.path.join(spool_dir, pat))]
+    return sorted(paths, key=os.path.basename)
+
+
+def read_segment(path):
+    """[(record dict, message bytes)] of one segment, in order; a member
+    that is not part of a whole <id>.eml + <id>.json pair raises."""
+    out = []
+    with tarfile.open(path) as t:
+        members = t.getmembers()
+        if len(members) % 2:
+            raise ValueError("%s: odd number of members" % path)
+        for e, j in zip(members[0::2], members[1::2]):
+            if not (e.name.endswith(".eml") and j.name == e.name[:-4] + ".json"):
+                raise ValueError("%s: %s, %s is not a mail" % (path, e.name, j.name))
+            rec = json.loads(t.extractfile(j).read())
+            out.append((rec, t.extractfile(e).read()))
+    return out
+
+
+def read_spool(spool_dir, unpublished=False):
+    """[(record dict, message bytes)] of every published mail of a spool."""
+    return [m for p in segments(spool_dir, unpublished) for m in read_segment(p)]
+
+
 def spool_mails(spool_dir):
     out = collections.Counter()
     meta = {}
-    for name in sorted(os.listdir(spool_dir)):
-        if not name.endswith(".json"):
-            continue
-        with open(os.path.join(spool_dir, name)) as f:
-            m = json.loads(f.read())
-        eml = os.path.join(spool_dir, name[:-5] + ".eml")
-        digest = sha(eml)
-        if m.get("sha256") != digest:
+    for m, eml in read_spool(spool_dir):
+        digest = hashlib.sha256(eml).hexdigest()
+        if m.get("sha256", hashlib.sha256(b"").hexdigest()) != digest:
             m.setdefault("flags", []).append("sha256-mismatch")
         key = (m["src_ip"], m["src_port"], m["dest_ip"], m["dest_port"],
                m["smtp"]["mail_from"], tuple(m["smtp"]["rcpt_to"]), digest)

@@ -22,11 +22,14 @@ echo "+     --vdev net_pcap0,rx_pcap=$pcap -- --config config/mailtap.conf --spo
 build/bin/mailtapd $lcores --no-pci $mem --file-prefix "mt-demo-$$" \
 	--vdev "net_pcap0,rx_pcap=$pcap" -- --config config/mailtap.conf --spool "$out/spool"
 echo
-echo "spool: $out/spool ($(ls "$out/spool" | grep -c '\.eml$') mails as <id>.eml + <id>.json)"
-first=$(ls "$out/spool" | grep '\.json$' | head -1)
+segs=$(ls "$out/spool"/*.tar 2>/dev/null | wc -l)
+echo "spool: $out/spool ($segs segment(s): tar files of <id>.eml + <id>.json, docs/SPOOL.md)"
+build/bin/mailtap spool list "$out/spool" | head -4 | cut -c1-160 | sed 's/^/  /'
+first=$(ls "$out/spool"/*.tar 2>/dev/null | head -1)
 if [ -n "$first" ]; then
-	echo "first mail's metadata ($first):"
-	sed 's/^/  /' "$out/spool/$first"
+	id=$(tar -tf "$first" | head -1 | sed 's/\.eml$//')
+	echo "first mail's metadata (build/bin/mailtap spool show --json $out/spool $id):"
+	build/bin/mailtap spool show --json "$out/spool" "$id" | sed 's/^/  /'
 fi
 echo "check against the generator's ground truth:"
 tests/tools/compare_spool.py "$out/spool" "$out/truth" | sed 's/^/  /'

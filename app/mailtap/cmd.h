@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef MAILTAP_CMD_H
+#define MAILTAP_CMD_H
+
+/* argv[0] is the command's own name. */
+int cmd_spool(int argc, char **argv);
+
+#endif /* MAILTAP_CMD_H */
