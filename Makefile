@@ -104,14 +104,14 @@ run: deps
 # libFuzzer harnesses for the parsers (clang from Debian); each runs
 # FUZZ_SECONDS (default 60).  Pure-C modules only: no EAL needed.
 FUZZ_SECONDS ?= 60
-FUZZ_LIBSRC  := $(wildcard lib/base/*.c lib/decode/*.c lib/tcp/*.c lib/smtp/*.c)
+FUZZ_LIBSRC  := $(wildcard lib/base/*.c lib/decode/*.c lib/tcp/*.c lib/smtp/*.c lib/mime/*.c)
 FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/*.c))
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIBSRC)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZ-CC $@")
-	$(Q)clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
-		-Ilib/base -Ilib/decode -Ilib/tcp -Ilib/smtp -o $@ $^
+	$(Q)clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE \
+		-Ilib/base -Ilib/decode -Ilib/tcp -Ilib/smtp -Ilib/mime -o $@ $^
 
 fuzz:
 	@tests/tools/ensure-debs.sh clang
