@@ -30,6 +30,9 @@ jput(struct jbuf *b, const char *s, size_t n)
 	b->len += n;
 }
 
+/* a string literal, its length counted by the compiler */
+#define jlit(b, lit) jput((b), (lit), sizeof(lit) - 1)
+
 static void __attribute__((format(printf, 2, 3)))
 jprintf(struct jbuf *b, const char *fmt, ...)
 {
@@ -81,10 +84,10 @@ jstr(struct jbuf *b, const char *s, size_t n)
 	const uint8_t *u = (const uint8_t *)s;
 	size_t i = 0, k;
 
-	jput(b, "\"", 1);
+	jlit(b, "\"");
 	while (i < n) {
 		if (u[i] == '"' || u[i] == '\\') {
-			jput(b, "\\", 1);
+			jlit(b, "\\");
 			jput(b, s + i, 1);
 			i++;
 		} else if (u[i] < 0x20 || u[i] == 0x7f) {
@@ -94,11 +97,11 @@ jstr(struct jbuf *b, const char *s, size_t n)
 			jput(b, s + i, k);
 			i += k;
 		} else {
-			jput(b, "\\ufffd", 6);
+			jlit(b, "\\ufffd");
 			i++;
 		}
 	}
-	jput(b, "\"", 1);
+	jlit(b, "\"");
 }
 
 static void
@@ -120,6 +123,11 @@ static const struct {
 	{ MT_MAIL_F_ENVELOPE_TRUNC, "envelope_truncated" },
 	{ MT_MAIL_F_MIDSTREAM, "midstream" },
 	{ MT_MAIL_F_ABORTED, "aborted" },
+	{ MT_MAIL_F_PIPELINED, "pipelined" },
+	{ MT_MAIL_F_BDAT, "bdat" },
+	{ MT_MAIL_F_BARE_LF, "bare_lf" },
+	{ MT_MAIL_F_NO_MAIL, "no_mail_from" },
+	{ MT_MAIL_F_TLS, "tls" },
 };
 
 static void
@@ -144,7 +152,7 @@ mt_mail_json(const struct mt_mail *m, const char *id, const char *sha256, char *
 
 	if (size > 0)
 		buf[0] = '\0';
-	jput(&b, "{\"id\":", 6);
+	jlit(&b, "{\"id\":");
 	jstr(&b, id, strlen(id));
 	jtime(&b, "timestamp", m->ts_ns);
 	jtime(&b, "timestamp_end", m->ts_end_ns);
@@ -154,28 +162,71 @@ mt_mail_json(const struct mt_mail *m, const char *id, const char *sha256, char *
 	jprintf(&b, ",\"dest_ip\":\"%s\",\"dest_port\":%u,\"proto\":\"TCP\"", addr,
 		m->key.srv_port);
 
-	jput(&b, ",\"smtp\":{\"helo\":", 16);
+	jlit(&b, ",\"smtp\":{\"helo\":");
 	jmstr(&b, m, &m->helo);
-	jput(&b, ",\"mail_from\":", 13);
+	jlit(&b, ",\"banner\":");
+	jmstr(&b, m, &m->banner);
+	if (m->auth_mech.len > 0 || m->auth_code != 0) {
+		jlit(&b, ",\"auth\":{\"mechanism\":");
+		jmstr(&b, m, &m->auth_mech);
+		jlit(&b, ",\"authzid\":");
+		jmstr(&b, m, &m->auth_authzid);
+		jlit(&b, ",\"authcid\":");
+		jmstr(&b, m, &m->auth_authcid);
+		jprintf(&b, ",\"code\":%u}", m->auth_code);
+	}
+	if (m->xattr.len > 0) {
+		jlit(&b, ",\"xclient\":");
+		jmstr(&b, m, &m->xattr);
+	}
+	jlit(&b, ",\"mail_from\":");
 	jmstr(&b, m, &m->mail_from);
-	jput(&b, ",\"rcpt_to\":[", 12);
+	jlit(&b, ",\"mail_params\":");
+	jmstr(&b, m, &m->mail_params);
+	jlit(&b, ",\"rcpt_to\":[");
 	for (i = 0, first = 1; i < m->n_rcpt; i++) {
 		if (m->rcpt[i].code < 200 || m->rcpt[i].code >= 300)
 			continue;
 		if (!first)
-			jput(&b, ",", 1);
+			jlit(&b, ",");
 		jmstr(&b, m, &m->rcpt[i].addr);
 		first = 0;
 	}
-	jput(&b, "],\"rcpt_rejected\":[", 19);
+	jlit(&b, "],\"rcpt_rejected\":[");
 	for (i = 0, first = 1; i < m->n_rcpt; i++) {
-		if (m->rcpt[i].code >= 200 && m->rcpt[i].code < 300)
+		if (m->rcpt[i].code < 400)
 			continue;
-		jput(&b, first ? "{\"addr\":" : ",{\"addr\":", first ? 8 : 9);
+		if (!first)
+			jlit(&b, ",");
+		jlit(&b, "{\"addr\":");
 		jmstr(&b, m, &m->rcpt[i].addr);
 		jprintf(&b, ",\"code\":%u}", m->rcpt[i].code);
 		first = 0;
 	}
+	/* no final reply seen (one-sided capture, connection cut) */
+	jlit(&b, "],\"rcpt_unanswered\":[");
+	for (i = 0, first = 1; i < m->n_rcpt; i++) {
+		if (m->rcpt[i].code >= 200)
+			continue;
+		if (!first)
+			jlit(&b, ",");
+		jmstr(&b, m, &m->rcpt[i].addr);
+		first = 0;
+	}
+	jlit(&b, "],\"rcpt_params\":{");
+	for (i = 0, first = 1; i < m->n_rcpt; i++) {
+		if (m->rcpt[i].params.len == 0)
+			continue;
+		if (!first)
+			jlit(&b, ",");
+		jmstr(&b, m, &m->rcpt[i].addr);
+		jlit(&b, ":");
+		jmstr(&b, m, &m->rcpt[i].params);
+		first = 0;
+	}
+	jlit(&b, "},\"replies\":[");
+	for (i = 0; i < MT_MIN(m->n_replies, MT_MAIL_MAX_REPLIES); i++)
+		jprintf(&b, "%s%u", i ? "," : "", m->replies[i]);
 	jprintf(&b, "],\"end\":\"%s\",\"reply_code\":%u}",
 		mt_smtp_end_str((enum mt_smtp_end)m->end), m->reply_code);
 
@@ -184,14 +235,13 @@ mt_mail_json(const struct mt_mail *m, const char *id, const char *sha256, char *
 	if (sha256 != NULL)
 		jprintf(&b, ",\"sha256\":\"%s\"", sha256);
 	jprintf(&b, ",\"complete\":%s,\"flags\":[",
-		(m->flags & (MT_MAIL_F_INCOMPLETE | MT_MAIL_F_TRUNCATED | MT_MAIL_F_NOMEM |
-			     MT_MAIL_F_GAP)) ? "false" : "true");
+		(m->flags & MT_MAIL_F_NOT_COMPLETE) ? "false" : "true");
 	for (i = 0, first = 1; i < MT_ARRAY_SIZE(flag_names); i++) {
 		if (!(m->flags & flag_names[i].bit))
 			continue;
 		jprintf(&b, "%s\"%s\"", first ? "" : ",", flag_names[i].name);
 		first = 0;
 	}
-	jput(&b, "]}", 2);
+	jlit(&b, "]}");
 	return b.len;
 }

@@ -64,6 +64,7 @@ mt_mail_add_rcpt(struct mt_mail *m, const char *s, size_t len)
 	}
 	r = &m->rcpt[m->n_rcpt++];
 	r->code = 0;
+	r->params.off = r->params.len = 0;
 	return mt_mail_set_str(m, &r->addr, s, len);
 }
 

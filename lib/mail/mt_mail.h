@@ -41,6 +41,18 @@
 #define MT_MAIL_F_ENVELOPE_TRUNC 0x0040 /* envelope over the arena */
 #define MT_MAIL_F_MIDSTREAM 0x0080      /* connection picked up mid-stream */
 #define MT_MAIL_F_ABORTED 0x0100        /* RSET/QUIT/new MAIL before the end */
+#define MT_MAIL_F_PIPELINED 0x0200      /* commands sent ahead of replies */
+#define MT_MAIL_F_BDAT 0x0400           /* message sent with BDAT */
+#define MT_MAIL_F_BARE_LF 0x0800        /* bare LF inside the DATA message */
+#define MT_MAIL_F_NO_MAIL 0x1000        /* DATA accepted with no MAIL FROM seen */
+#define MT_MAIL_F_TLS 0x2000            /* the session went TLS during it */
+
+/* "complete": the message octets are whole and the envelope was seen */
+#define MT_MAIL_F_NOT_COMPLETE                                                   \
+	(MT_MAIL_F_INCOMPLETE | MT_MAIL_F_TRUNCATED | MT_MAIL_F_NOMEM | MT_MAIL_F_GAP | \
+	 MT_MAIL_F_NO_MAIL)
+
+#define MT_MAIL_MAX_REPLIES 32
 
 struct mt_mail_str {
 	uint16_t off;
@@ -49,6 +61,7 @@ struct mt_mail_str {
 
 struct mt_mail_rcpt {
 	struct mt_mail_str addr;
+	struct mt_mail_str params; /* ESMTP parameters (NOTIFY, ORCPT), raw */
 	uint16_t code; /* the server's reply, 0 if none seen */
 };
 
@@ -67,7 +80,16 @@ struct mt_mail {
 	struct rte_mbuf *head; /* message chain (NULL: empty) */
 	struct rte_mbuf *tail;
 	struct mt_mail_str helo;
+	struct mt_mail_str banner;      /* the server's greeting, first line */
 	struct mt_mail_str mail_from;
+	struct mt_mail_str mail_params; /* SIZE, BODY, SMTPUTF8, RET, ENVID..., raw */
+	struct mt_mail_str auth_mech;
+	struct mt_mail_str auth_authzid;
+	struct mt_mail_str auth_authcid;
+	uint16_t auth_code;             /* 0: no AUTH */
+	struct mt_mail_str xattr;       /* XCLIENT/XFORWARD attributes, raw */
+	uint16_t n_replies;             /* may exceed MT_MAIL_MAX_REPLIES */
+	uint16_t replies[MT_MAIL_MAX_REPLIES]; /* final reply codes, in order */
 	uint16_t n_rcpt;
 	uint16_t arena_used;
 	struct mt_mail_rcpt rcpt[MT_MAIL_MAX_RCPT];

@@ -142,7 +142,9 @@ expire_flow(struct mt_flow_slot *slot, void *arg)
 {
 	struct pl_worker *w = arg;
 
-	MT_STAT_INC(w->env.st, wk_flows_timeout);
+	/* a closed connection leaving its slot did not time out */
+	if (!mt_session_is_closed((struct mt_session *)slot))
+		MT_STAT_INC(w->env.st, wk_flows_timeout);
 	end_flow(w, slot);
 }
 
@@ -151,7 +153,8 @@ evict_flow(struct mt_flow_slot *slot, void *arg)
 {
 	struct pl_worker *w = arg;
 
-	MT_STAT_INC(w->env.st, wk_flows_evicted);
+	if (!mt_session_is_closed((struct mt_session *)slot))
+		MT_STAT_INC(w->env.st, wk_flows_evicted);
 	end_flow(w, slot);
 }
 
@@ -160,7 +163,8 @@ drain_flow(struct mt_flow_slot *slot, void *arg)
 {
 	struct pl_worker *w = arg;
 
-	MT_STAT_INC(w->env.st, wk_flows_drained);
+	if (!mt_session_is_closed((struct mt_session *)slot))
+		MT_STAT_INC(w->env.st, wk_flows_drained);
 	end_flow(w, slot);
 }
 
@@ -203,8 +207,7 @@ worker_packet(struct pl_worker *w, struct mt_stats *st, struct rte_mbuf *m, uint
 			     meta->ack, payload, meta->payload_len,
 			     payload == w->scratch ? NULL : m)) {
 		MT_STAT_INC(st, wk_flows_closed);
-		end_flow(w, slot);
-		return;
+		mt_session_close((struct mt_session *)slot);
 	}
 	mt_flow_table_touch(w->flows, slot, mt_session_class((struct mt_session *)slot), now);
 }

@@ -8,6 +8,18 @@
 #include "mt_tcp.h"
 
 #define HELO_MAX 255
+/*
+ * A direction that waits for octets of the other (by ACK) while this many
+ * segments go by without the other direction moving has waited for octets
+ * the tap lost: the receiver had them (it acknowledged them), the sender
+ * will not send them again.  Reordering delays octets but the stream keeps
+ * moving, which restarts the count; loss must not stall a session until it
+ * closes.
+ */
+#define STUCK_SEGMENTS 8
+#define BANNER_MAX 128
+#define AUTH_ID_MAX 64
+#define XATTR_MAX 128
 
 struct mt_session {
 	struct mt_flow_slot slot; /* must be first */
@@ -18,7 +30,20 @@ struct mt_session {
 	uint8_t midstream;
 	uint8_t in_tx;            /* a transaction is open (mail may be NULL: nomem) */
 	uint8_t helo_len;
+	uint8_t seen_any;         /* a segment was input (mid-stream decision) */
+	uint8_t stuck[2];         /* segments input while dir waits for the other */
+	uint64_t stuck_at[2];     /* the other direction's offset when counted */
+	uint8_t banner_len;
+	uint8_t xattr_len;
+	uint8_t auth_mech_len, authzid_len, authcid_len;
+	uint16_t auth_code;
 	char helo[HELO_MAX];
+	/* session facts copied into each of its mails (bounded) */
+	char banner[BANNER_MAX];
+	char xattr[XATTR_MAX];
+	char auth_mech[MT_SMTP_MECH_MAX];
+	char authzid[AUTH_ID_MAX];
+	char authcid[AUTH_ID_MAX];
 	/* the SMTP automaton (mt_smtp_size() bytes) follows */
 	uint64_t smtp[] __attribute__((aligned(8)));
 };
@@ -66,6 +91,14 @@ on_mail_begin(void *ctx, const char *from, size_t len)
 	if (s->midstream)
 		m->flags |= MT_MAIL_F_MIDSTREAM;
 	mt_mail_set_str(m, &m->helo, s->helo, s->helo_len);
+	mt_mail_set_str(m, &m->banner, s->banner, s->banner_len);
+	mt_mail_set_str(m, &m->xattr, s->xattr, s->xattr_len);
+	if (s->auth_mech_len > 0) {
+		mt_mail_set_str(m, &m->auth_mech, s->auth_mech, s->auth_mech_len);
+		mt_mail_set_str(m, &m->auth_authzid, s->authzid, s->authzid_len);
+		mt_mail_set_str(m, &m->auth_authcid, s->authcid, s->authcid_len);
+		m->auth_code = s->auth_code;
+	}
 	mt_mail_set_str(m, &m->mail_from, from, len);
 	s->mail = m;
 }
@@ -173,6 +206,8 @@ on_event(void *ctx, enum mt_smtp_event ev)
 
 	if ((unsigned)ev < MT_SMTP_EV__COUNT)
 		s->env->st->v[smtp_event_stat[ev]]++;
+	if (ev == MT_SMTP_EV_STARTTLS && s->mail != NULL)
+		s->mail->flags |= MT_MAIL_F_TLS;
 }
 
 /* lib/tcp callbacks: ctx is a struct tcp_ctx on the stack of the caller. */
@@ -199,9 +234,14 @@ static void
 tcp_gap(void *ctx, uint32_t n)
 {
 	struct tcp_ctx *t = ctx;
-	struct mt_mail *m = t->s->mail;
+	struct mt_mail *m;
 
+	/* the automaton resynchronises (a partial command line is dropped, a
+	 * message whose terminator fell in the gap ends on its reply) */
+	if (!mt_smtp_is_tls(smtp_of(t->s)))
+		mt_smtp_gap(smtp_of(t->s), (enum mt_dir)t->dir, n);
 	/* The mail in progress keeps what was seen and says what was not. */
+	m = t->s->mail;
 	if (m != NULL) {
 		m->flags |= MT_MAIL_F_GAP;
 		m->gap_bytes += n;
@@ -243,6 +283,100 @@ count_tcp(struct mt_stats *st, const struct mt_tcp_counters *c)
 	MT_STAT_ADD(st, wk_ack_waits, c->ack_waits);
 }
 
+/* Copy at most max bytes of a callback string into session storage. */
+static uint8_t
+keep(char *dst, size_t max, const char *src, size_t len)
+{
+	len = MT_MIN(len, max);
+	memcpy(dst, src, len);
+	return (uint8_t)len;
+}
+
+static void
+on_banner(void *ctx, unsigned code, const char *text, size_t len)
+{
+	struct mt_session *s = ctx;
+
+	(void)code;
+	s->banner_len = keep(s->banner, BANNER_MAX, text, len);
+}
+
+static void
+on_reply(void *ctx, unsigned code)
+{
+	struct mt_mail *m = ((struct mt_session *)ctx)->mail;
+
+	if (m == NULL)
+		return;
+	if (m->n_replies < MT_MAIL_MAX_REPLIES)
+		m->replies[m->n_replies] = (uint16_t)code;
+	if (m->n_replies < UINT16_MAX)
+		m->n_replies++;
+}
+
+static void
+on_mail_params(void *ctx, const char *p, size_t len)
+{
+	struct mt_mail *m = ((struct mt_session *)ctx)->mail;
+
+	if (m != NULL)
+		mt_mail_set_str(m, &m->mail_params, p, len);
+}
+
+static void
+on_rcpt_params(void *ctx, unsigned idx, const char *p, size_t len)
+{
+	struct mt_mail *m = ((struct mt_session *)ctx)->mail;
+
+	if (m != NULL && idx < m->n_rcpt)
+		mt_mail_set_str(m, &m->rcpt[idx].params, p, len);
+}
+
+/* Mechanism and identity only: lib/smtp never passes the secret. */
+static void
+on_auth(void *ctx, const struct mt_smtp_auth *a)
+{
+	struct mt_session *s = ctx;
+
+	s->auth_mech_len = keep(s->auth_mech, sizeof(s->auth_mech), a->mech, a->mech_len);
+	s->authzid_len = keep(s->authzid, AUTH_ID_MAX, a->authzid, a->authzid_len);
+	s->authcid_len = keep(s->authcid, AUTH_ID_MAX, a->authcid, a->authcid_len);
+	s->auth_code = (uint16_t)a->code;
+}
+
+static void
+on_xattr(void *ctx, const char *verb, size_t vlen, const char *attrs, size_t alen)
+{
+	struct mt_session *s = ctx;
+	size_t n;
+
+	n = keep(s->xattr, XATTR_MAX, verb, vlen);
+	if (n < XATTR_MAX)
+		s->xattr[n++] = ' ';
+	s->xattr_len = (uint8_t)(n + keep(s->xattr + n, XATTR_MAX - n, attrs, alen));
+}
+
+static void
+on_tx_flags(void *ctx, unsigned f)
+{
+	struct mt_mail *m = ((struct mt_session *)ctx)->mail;
+
+	if (m == NULL)
+		return;
+	if (f & MT_SMTP_TXF_PIPELINED)
+		m->flags |= MT_MAIL_F_PIPELINED;
+	if (f & MT_SMTP_TXF_BDAT)
+		m->flags |= MT_MAIL_F_BDAT;
+	if (f & MT_SMTP_TXF_BARE_LF)
+		m->flags |= MT_MAIL_F_BARE_LF;
+	if (f & MT_SMTP_TXF_NO_MAIL)
+		m->flags |= MT_MAIL_F_NO_MAIL;
+	if (f & MT_SMTP_TXF_MIDSTREAM)
+		m->flags |= MT_MAIL_F_MIDSTREAM;
+	if (f & MT_SMTP_TXF_GAP)
+		m->flags |= MT_MAIL_F_GAP;
+}
+
 static const struct mt_smtp_ops session_smtp_ops = {
 	.helo = on_helo,
 	.mail_begin = on_mail_begin,
@@ -251,6 +385,13 @@ static const struct mt_smtp_ops session_smtp_ops = {
 	.data = on_data,
 	.mail_end = on_mail_end,
 	.event = on_event,
+	.banner = on_banner,
+	.reply = on_reply,
+	.mail_params = on_mail_params,
+	.rcpt_params = on_rcpt_params,
+	.auth = on_auth,
+	.xattr = on_xattr,
+	.tx_flags = on_tx_flags,
 };
 
 void
@@ -259,9 +400,61 @@ mt_session_init(struct mt_session *s, struct mt_session_env *env)
 	s->env = env;
 	memset(s->tcp, 0, sizeof(s->tcp));
 	s->mail = NULL;
-	s->closed = s->midstream = s->in_tx = 0;
-	s->helo_len = 0;
+	s->closed = s->midstream = s->in_tx = s->seen_any = 0;
+	s->stuck[0] = s->stuck[1] = 0;
+	s->stuck_at[0] = s->stuck_at[1] = 0;
+	s->helo_len = s->banner_len = s->xattr_len = 0;
+	s->auth_mech_len = s->authzid_len = s->authcid_len = 0;
+	s->auth_code = 0;
 	mt_smtp_init(smtp_of(s), &session_smtp_ops, s);
+}
+
+/* Resolve a wait that lasts: see STUCK_SEGMENTS. */
+static void
+unstick(struct mt_session *s, struct mt_tcp_counters *c)
+{
+	struct tcp_ctx t;
+	uint32_t ack;
+	int w;
+
+	for (w = 0; w < 2; w++) {
+		if (!mt_tcp_dir_waiting(&s->tcp[w], &s->tcp[w ^ 1], &ack) ||
+		    s->tcp[w ^ 1].offset != s->stuck_at[w]) {
+			s->stuck[w] = 0;
+			s->stuck_at[w] = s->tcp[w ^ 1].offset;
+			continue;
+		}
+		if (++s->stuck[w] < STUCK_SEGMENTS)
+			continue;
+		s->stuck[w] = 0;
+		t = (struct tcp_ctx){ .s = s, .dir = w ^ 1 };
+		mt_tcp_dir_lost_until(&s->tcp[w ^ 1], ack, &s->tcp[w], &session_tcp_ops, &t, c);
+		t.dir = w;
+		mt_tcp_dir_drain(&s->tcp[w], &s->tcp[w ^ 1], &session_tcp_ops, &t, c);
+	}
+}
+
+/*
+ * What one direction delivers may release the other's waiting segments (a
+ * reply that arrived before its command), which may release more of the
+ * first: drain both until neither moves (bounded: each round delivers a
+ * held piece or stops).
+ */
+static void
+settle(struct mt_session *s, struct mt_tcp_counters *c)
+{
+	struct tcp_ctx t0 = { .s = s, .dir = 0 }, t1 = { .s = s, .dir = 1 };
+	uint64_t before;
+	unsigned round;
+
+	for (round = 0; round < 2 * MT_TCP_OOO_MAX + 2; round++) {
+		before = s->tcp[0].offset + s->tcp[1].offset;
+		mt_tcp_dir_drain(&s->tcp[0], &s->tcp[1], &session_tcp_ops, &t0, c);
+		mt_tcp_dir_drain(&s->tcp[1], &s->tcp[0], &session_tcp_ops, &t1, c);
+		if (s->tcp[0].offset + s->tcp[1].offset == before)
+			break;
+	}
+	unstick(s, c);
 }
 
 int
@@ -269,16 +462,29 @@ mt_session_input(struct mt_session *s, int dir, uint32_t seq, uint8_t flags, uin
 		 const uint8_t *payload, uint32_t len, void *ref)
 {
 	struct mt_session_env *env = s->env;
-	struct tcp_ctx t = { .s = s, .dir = dir }, peer = { .s = s, .dir = dir ^ 1 };
+	struct tcp_ctx t = { .s = s, .dir = dir };
 	struct mt_tcp_counters c = { 0 };
 
-	if (s->closed)
-		return 1;
+	if (unlikely(s->closed)) {
+		/* A new connection on the same 4-tuple starts with a SYN;
+		 * anything else is a late copy of the finished one, which
+		 * stays in its slot (closing class) to absorb them. */
+		if ((flags & (MT_TCP_SYN | MT_TCP_ACK)) != MT_TCP_SYN) {
+			MT_STAT_INC(env->st, wk_after_close);
+			return 0;
+		}
+		mt_session_init(s, env);
+	}
+	/* A connection whose first segment is no SYN was running before the
+	 * capture: the automaton hunts for a safe point before reporting. */
+	if (unlikely(!s->seen_any)) {
+		s->seen_any = 1;
+		if (!(flags & MT_TCP_SYN))
+			mt_smtp_init_midstream(smtp_of(s), &session_smtp_ops, s);
+	}
 	mt_tcp_dir_input(&s->tcp[dir], seq, flags, ack, payload, len, ref, env->max_ooo_bytes,
 			 &s->tcp[dir ^ 1], &session_tcp_ops, &t, &c);
-	/* what this direction delivered may release the other's waiting
-	 * segments (a reply that arrived before its command) */
-	mt_tcp_dir_drain(&s->tcp[dir ^ 1], &s->tcp[dir], &session_tcp_ops, &peer, &c);
+	settle(s, &c);
 	if (c.midstream && !s->tcp[dir ^ 1].synced && !s->midstream) {
 		s->midstream = 1;
 		MT_STAT_INC(env->st, wk_flows_midstream);
@@ -289,12 +495,18 @@ mt_session_input(struct mt_session *s, int dir, uint32_t seq, uint8_t flags, uin
 	return 0;
 }
 
+int
+mt_session_is_closed(const struct mt_session *s)
+{
+	return s->closed;
+}
+
 enum mt_flow_class
 mt_session_class(const struct mt_session *s)
 {
 	const struct mt_tcp_dir *c = &s->tcp[MT_DIR_C2S], *v = &s->tcp[MT_DIR_S2C];
 
-	if (c->fin_seen || v->fin_seen || c->rst_seen || v->rst_seen)
+	if (s->closed || c->fin_seen || v->fin_seen || c->rst_seen || v->rst_seen)
 		return MT_FLOW_CLOSING;
 	if (c->offset == 0 && v->offset == 0 && c->n_ooo == 0 && v->n_ooo == 0)
 		return MT_FLOW_HANDSHAKE;

@@ -60,7 +60,9 @@ void mt_session_init(struct mt_session *s, struct mt_session_env *env);
  * (contiguous) and the caller's handle for the payload's buffer (given to
  * env->hold if the segment is held out of order).  Returns 1 when the
  * connection is over (both FINs or a RST): the caller then calls
- * mt_session_close() and frees the slot.
+ * mt_session_close(), and may keep the slot for the closing timeout so
+ * that late retransmissions are absorbed (they are counted and ignored;
+ * a new SYN starts a new session in the same slot).
  */
 int mt_session_input(struct mt_session *s, int dir, uint32_t seq, uint8_t tcp_flags,
 		     uint32_t ack, const uint8_t *payload, uint32_t len, void *ref);
@@ -69,6 +71,10 @@ int mt_session_input(struct mt_session *s, int dir, uint32_t seq, uint8_t tcp_fl
  * then a transaction in progress is finished as unconfirmed or incomplete
  * and emitted per policy.  Idempotent. */
 void mt_session_close(struct mt_session *s);
+
+/* Nonzero once the session was closed (it may keep its slot a while to
+ * absorb late copies of its last segments). */
+int mt_session_is_closed(const struct mt_session *s);
 
 /* The timeout class the connection is in now. */
 enum mt_flow_class mt_session_class(const struct mt_session *s);

@@ -135,6 +135,8 @@ struct mt_smtp {
 	uint8_t gated;     /* the current line passed the GATE */
 	uint8_t c_gap;     /* a gap fell inside the current DATA message */
 	uint8_t s_gap;     /* a gap fell in the replies: 354 may resync */
+	uint8_t piped;     /* the client sent a command ahead of a reply (not
+			    * because a reply fell in a gap) */
 	uint8_t midstream;
 	uint16_t line_len;
 	uint32_t data_txn; /* receiver of message octets (0: discard) */
@@ -506,8 +508,12 @@ q_push(struct mt_smtp *s, enum cmd_kind kind, uint32_t txn, uint32_t idx)
 		emit_event(s, MT_SMTP_EV_QUEUE_OVERFLOW);
 		return;
 	}
-	if (s->q_len > 0 && kind != CMD_EOD)
+	/* a command pushed behind one whose reply fell in a gap is not
+	 * pipelining: the client had that reply */
+	if (s->q_len > 0 && kind != CMD_EOD && !s->s_gap) {
 		txf_set(s, txn, MT_SMTP_TXF_PIPELINED);
+		s->piped = 1;
+	}
 	e = &s->q[(s->q_head + s->q_len) % MT_SMTP_QUEUE_DEPTH];
 	e->kind = (uint8_t)kind;
 	e->txn = txn;
@@ -1042,6 +1048,17 @@ reply_done(struct mt_smtp *s, unsigned code)
 		if (i < s->q_len)
 			while (s->q[s->q_head].kind != CMD_DATA)
 				(void)q_pop(s); /* their replies fell in the gap */
+		s->s_gap = 0;
+	}
+	if (s->s_gap) {
+		/* A client that waits for each reply had one command in
+		 * flight when this reply was sent: older entries are commands
+		 * whose replies the tap lost.  (A pipelining client leaves
+		 * the queue as it is: which replies were lost is unknown; the
+		 * transaction is flagged gap either way.) */
+		if (!s->piped)
+			while (s->q_len > 1)
+				(void)q_pop(s);
 		s->s_gap = 0;
 	}
 	if (s->q_len == 0) {

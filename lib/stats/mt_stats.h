@@ -57,6 +57,7 @@
 	X(wk_flows_evicted, "connections evicted to make room (table full)")     \
 	X(wk_flows_drained, "connections closed at shutdown/end of capture")      \
 	X(wk_flows_midstream, "connections first seen without a SYN")             \
+	X(wk_after_close, "late segments of a closed connection, ignored")       \
 	X(wk_tls_bytes, "payload bytes after STARTTLS (encrypted, not parsed)")   \
 	X(wk_retrans_bytes, "payload bytes seen twice (retransmissions)")         \
 	X(wk_ooo_segments, "segments held out of order")                          \

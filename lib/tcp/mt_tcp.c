@@ -96,6 +96,29 @@ skip_hole(struct mt_tcp_dir *d, const struct mt_tcp_dir *peer, const struct mt_t
 	drain(d, peer, ops, ctx, c);
 }
 
+int
+mt_tcp_dir_waiting(const struct mt_tcp_dir *d, const struct mt_tcp_dir *peer, uint32_t *ack)
+{
+	if (d->n_ooo == 0 || ahead(d, d->ooo[0].seq) > 0 ||
+	    !waits(peer, d->ooo[0].has_ack, d->ooo[0].ack))
+		return 0;
+	*ack = d->ooo[0].ack;
+	return 1;
+}
+
+void
+mt_tcp_dir_lost_until(struct mt_tcp_dir *d, uint32_t seq, const struct mt_tcp_dir *peer,
+		      const struct mt_tcp_ops *ops, void *ctx, struct mt_tcp_counters *c)
+{
+	int32_t n = ahead(d, seq);
+
+	if (d->n_ooo > 0 && ahead(d, d->ooo[0].seq) < n)
+		n = ahead(d, d->ooo[0].seq);
+	if (n > 0 && n <= MT_TCP_MAX_AHEAD)
+		gap(d, (uint32_t)n, ops, ctx, c);
+	drain(d, peer, ops, ctx, c);
+}
+
 void
 mt_tcp_dir_drain(struct mt_tcp_dir *d, const struct mt_tcp_dir *peer,
 		 const struct mt_tcp_ops *ops, void *ctx, struct mt_tcp_counters *c)

@@ -107,6 +107,19 @@ void mt_tcp_dir_input(struct mt_tcp_dir *d, uint32_t seq, uint8_t flags, uint32_
 		      const struct mt_tcp_dir *peer, const struct mt_tcp_ops *ops, void *ctx,
 		      struct mt_tcp_counters *c);
 
+/*
+ * If d's next octets are held but wait for the peer (their ACK covers
+ * peer octets not delivered), set *ack to that ACK and return 1.  When
+ * that lasts, the peer's missing octets were received by their receiver
+ * but never shown by the tap: see mt_tcp_dir_lost_until().
+ */
+int mt_tcp_dir_waiting(const struct mt_tcp_dir *d, const struct mt_tcp_dir *peer, uint32_t *ack);
+
+/* Declare d's octets from next_seq up to seq (or up to its first held
+ * piece, if that comes first) lost, then deliver what is in order. */
+void mt_tcp_dir_lost_until(struct mt_tcp_dir *d, uint32_t seq, const struct mt_tcp_dir *peer,
+			   const struct mt_tcp_ops *ops, void *ctx, struct mt_tcp_counters *c);
+
 /* Deliver what d holds that is now in order and no longer waits for peer. */
 void mt_tcp_dir_drain(struct mt_tcp_dir *d, const struct mt_tcp_dir *peer,
 		      const struct mt_tcp_ops *ops, void *ctx, struct mt_tcp_counters *c);

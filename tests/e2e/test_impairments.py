@@ -24,13 +24,9 @@ def truth(truth_dir):
 
 def spooled(spool_dir):
     out = []
-    for name in sorted(os.listdir(spool_dir)):
-        if name.endswith(".json"):
-            with open(os.path.join(spool_dir, name)) as f:
-                m = json.load(f)
-            with open(os.path.join(spool_dir, name[:-5] + ".eml"), "rb") as g:
-                m["sha"] = hashlib.sha256(g.read()).hexdigest()
-            out.append(m)
+    for m, eml in compare_spool.read_spool(spool_dir):
+        m["sha"] = hashlib.sha256(eml).hexdigest()
+        out.append(m)
     return out
 
 
@@ -82,8 +78,9 @@ def test_reorder_duplicates_and_garbage_overlaps_lose_nothing(tmp, gen_dir, lcor
     assert r.counter("wk_gaps") == 0, r
 
 
-@pytest.mark.xfail(strict=True, reason="lib/smtp does not resynchronise after a gap yet: "
-                   "a lost end-of-data swallows the next mail of the session")
+@pytest.mark.xfail(strict=True, reason="5 of ~480 unaffected mails are lost to SMTP "
+                   "desynchronisation after a gap earlier in their session, and one mail "
+                   "after a gap is marked complete (seed 32)")
 def test_loss_flags_affected_mails_and_spares_the_others(tmp, gen_dir):
     pcap, tdir = mtgen(gen_dir, "loss", "--sessions", 300, "--concurrency", 60,
                        "--mails-per-session", "1-3", "--seed", 32, "--drop", 1,
@@ -95,7 +92,8 @@ def test_loss_flags_affected_mails_and_spares_the_others(tmp, gen_dir):
     assert n_unaffected > 100 and flagged > 0 and r.counter("wk_gaps") > 0, r
 
 
-@pytest.mark.xfail(strict=True, reason="lib/smtp has no mid-stream hunting state yet")
+@pytest.mark.xfail(strict=True, reason="mid-stream hunting misses 3 of ~400 unaffected mails "
+                   "(seed 33); no mail is wrongly marked complete")
 def test_midstream_capture_never_claims_half_a_mail(tmp, gen_dir):
     pcap, tdir = mtgen(gen_dir, "mid", "--sessions", 300, "--concurrency", 60,
                        "--mails-per-session", "1-3", "--seed", 33, "--midstream", 40)
