@@ -135,6 +135,8 @@ struct mt_smtp {
 	uint8_t gated;     /* the current line passed the GATE */
 	uint8_t c_gap;     /* a gap fell inside the current DATA message */
 	uint8_t s_gap;     /* a gap fell in the replies: 354 may resync */
+	uint8_t c_lost;    /* a client gap in command mode: whole command
+			    * lines may be lost, their replies will come */
 	uint8_t piped;     /* the client sent a command ahead of a reply (not
 			    * because a reply fell in a gap) */
 	uint8_t midstream;
@@ -1016,6 +1018,35 @@ hunt_reply(struct mt_smtp *s, unsigned code)
 		s->hunt_pending--;
 }
 
+static void cmd_data(struct mt_smtp *s);
+
+/*
+ * A 354 after command lines fell in a client gap, with no DATA waiting
+ * for it: only DATA is answered 354, so the lost lines ended with one and
+ * the client is sending the message now.  (Under ACK ordering none of it
+ * was fed yet: the message's segments acknowledge this reply.)  A line
+ * queued as unknown because the gap cut it is that DATA.  The transaction
+ * carries the gap flag, so its mail is never taken as complete.
+ */
+static void
+lost_data(struct mt_smtp *s)
+{
+	unsigned i;
+
+	s->c_lost = 0;
+	for (i = 0; i < s->q_len; i++)
+		if (s->q[(s->q_head + i) % MT_SMTP_QUEUE_DEPTH].kind == CMD_DATA)
+			return; /* a DATA seen: the ordinary match */
+	if (s->q_len == 1 && s->q[s->q_head].kind == CMD_UNKNOWN)
+		(void)q_pop(s);
+	if (s->q_len != 0 || s->in != IN_LINE)
+		return;
+	s->line_len = 0;
+	s->gated = 0;
+	cmd_data(s);
+	txf_set(s, s->tx_id, MT_SMTP_TXF_GAP);
+}
+
 static void
 reply_done(struct mt_smtp *s, unsigned code)
 {
@@ -1061,6 +1092,8 @@ reply_done(struct mt_smtp *s, unsigned code)
 				(void)q_pop(s);
 		s->s_gap = 0;
 	}
+	if (s->c_lost && code == 354)
+		lost_data(s);
 	if (s->q_len == 0) {
 		emit_event(s, MT_SMTP_EV_UNSOLICITED_REPLY);
 		return;
@@ -1436,7 +1469,11 @@ hunt_line(struct mt_smtp *s, const char *l, size_t len, enum cmd_kind kind,
 		return;
 	}
 	if (len == 1 && l[0] == '.') {
-		s->hunt_pending++;
+		/* The end of a message whose 354 came before the capture:
+		 * the command-looking lines since the last reply were its
+		 * text ("data ...", "help ..."), not commands awaiting
+		 * replies.  Only this "." waits for one (the verdict). */
+		s->hunt_pending = 1;
 		return;
 	}
 	if (kind == CMD_UNKNOWN)
@@ -1757,6 +1794,17 @@ mt_smtp_gap(struct mt_smtp *s, enum mt_dir dir, uint32_t n)
 		s->rstate = R_D1;
 		s->rcap = 0;
 		s->s_gap = 1;
+		if (s->in == IN_DATA && s->c_gap && s->q_len == 0 && !s->hunt) {
+			/* While a message is sent the server says nothing but
+			 * its verdict: the terminator fell in the client's gap
+			 * and the verdict in this one.  The message ends here,
+			 * so the client's next command is not taken as text. */
+			uint32_t id = s->data_txn;
+
+			data_end(s);
+			(void)q_pop(s);
+			tx_ended(s, id, MT_SMTP_END_UNCONFIRMED, 0);
+		}
 		return;
 	}
 	switch (s->in) {
@@ -1782,6 +1830,8 @@ mt_smtp_gap(struct mt_smtp *s, enum mt_dir dir, uint32_t n)
 	case IN_LINE:
 		if (s->in == IN_SKIP || s->line_len > 0)
 			q_push(s, CMD_UNKNOWN, 0, 0); /* its reply will come */
+		/* whole lines may be lost too: a 354 then says one was DATA */
+		s->c_lost = !s->hunt;
 		/* fallthrough */
 	case IN_DROP:
 		s->in = IN_LINE;

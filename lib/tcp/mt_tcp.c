@@ -96,6 +96,42 @@ skip_hole(struct mt_tcp_dir *d, const struct mt_tcp_dir *peer, const struct mt_t
 	drain(d, peer, ops, ctx, c);
 }
 
+/*
+ * The hold is full.  Declare d's first hole lost (if any) and deliver what
+ * is then in order, keeping the order the endpoints saw where the ACKs
+ * tell it (ops->peer_lost): if the peer waited for the octets just
+ * declared lost (a reply acknowledging a lost command), the peer goes
+ * first; if d's first piece waits for peer octets the tap never showed
+ * (its ACK says the receiver had them), those are declared lost on the
+ * peer first.  Only when that moves nothing does the first piece give
+ * way out of order.
+ */
+static void
+give_way(struct mt_tcp_dir *d, const struct mt_tcp_dir *peer, const struct mt_tcp_ops *ops,
+	 void *ctx, struct mt_tcp_counters *c)
+{
+	unsigned n = d->n_ooo;
+
+	if (ahead(d, d->ooo[0].seq) > 0) {
+		gap(d, (uint32_t)ahead(d, d->ooo[0].seq), ops, ctx, c);
+		drain(d, peer, ops, ctx, c);
+		if (d->n_ooo < n)
+			return;
+	}
+	if (ops->peer_lost != NULL && peer != NULL && peer->synced) {
+		/* the peer's held pieces that d's progress released go first */
+		if (peer->n_ooo > 0)
+			ops->peer_lost(ctx, peer->next_seq, c);
+		/* then the peer octets d's first piece acknowledges are lost */
+		if (waits(peer, d->ooo[0].has_ack, d->ooo[0].ack))
+			ops->peer_lost(ctx, d->ooo[0].ack, c);
+		drain(d, peer, ops, ctx, c);
+		if (d->n_ooo < n)
+			return;
+	}
+	skip_hole(d, peer, ops, ctx, c);
+}
+
 int
 mt_tcp_dir_waiting(const struct mt_tcp_dir *d, const struct mt_tcp_dir *peer, uint32_t *ack)
 {
@@ -263,7 +299,7 @@ mt_tcp_dir_input(struct mt_tcp_dir *d, uint32_t seq, uint8_t flags, uint32_t ack
 					deliver(d, data, len, ops, ctx);
 					break;
 				}
-				skip_hole(d, peer, ops, ctx, c);
+				give_way(d, peer, ops, ctx, c);
 				off = ahead(d, seq);
 				if (off <= 0) {
 					/* giving way reached into this segment */

@@ -34,7 +34,11 @@
  * reached its ACK; mt_tcp_dir_drain() releases it then.  A tap that
  * reorders a reply before the command it answers thus still feeds the
  * commands first.  The wait gives way, in order, when the hold is full,
- * and at close.
+ * and at close.  When the hold is full, the order still follows the ACKs
+ * as far as they tell it (ops->peer_lost): a peer segment that waited for
+ * the hole just declared lost goes first, and peer octets a held segment
+ * acknowledges but the tap never showed are declared lost on the peer
+ * before that segment is delivered.
  */
 #ifndef MT_TCP_H
 #define MT_TCP_H
@@ -68,6 +72,8 @@ struct mt_tcp_dir {
 	struct mt_tcp_piece ooo[MT_TCP_OOO_MAX];
 };
 
+struct mt_tcp_counters;
+
 /* What the caller provides; ctx is its own. */
 struct mt_tcp_ops {
 	/* in-order octets */
@@ -80,6 +86,12 @@ struct mt_tcp_ops {
 	int (*hold)(void *ctx, struct mt_tcp_piece *pc);
 	/* Drop a reference taken by hold(). */
 	void (*release)(void *ctx, struct mt_tcp_piece *pc);
+	/* Optional (NULL: the first held piece gives way out of order).  The
+	 * hold is full: call mt_tcp_dir_lost_until(peer, seq, d, ops, peer's
+	 * ctx, c) on the other direction, so that what it holds and no longer
+	 * waits goes first, and its octets before seq (acknowledged by a held
+	 * segment of this direction, never shown by the tap) are lost. */
+	void (*peer_lost)(void *ctx, uint32_t seq, struct mt_tcp_counters *c);
 };
 
 /* Counters of one input call (added to, never reset by lib/tcp). */

@@ -1628,6 +1628,136 @@ test_gap_in_replies_354_resyncs_queue(void **state)
 		   "end accepted 250 [m\\r\\n]\n");
 }
 
+/* Client side: the whole "DATA" line fell in a gap (e2e seed 32,
+ * 198.51.100.236:41486).  Its 354 finds no DATA queued: only DATA is
+ * answered 354, so the client is in its message; the next mail of the
+ * session is not parsed out of that message's lines. */
+static void
+test_gap_swallows_data_line_354_enters_message(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "RCPT TO:<b@y>\r\n");
+	S(s, "250 ok\r\n");
+	G(s, MT_DIR_C2S, 6); /* DATA\r\n */
+	S(s, "354 go\r\n");
+	C(s, "Subject: one\r\n\r\nRCPT TO:<text@body>\r\n.\r\n");
+	S(s, "250 queued\r\n");
+	C(s, "MAIL FROM:<c@x>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "RCPT TO:<d@y>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "DATA\r\n");
+	S(s, "354 go\r\n");
+	C(s, "two\r\n.\r\n");
+	S(s, "250 queued\r\n");
+	C(s, "QUIT\r\n");
+	S(s, "221 bye\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "banner 220 mx.example.com ESMTP\n"
+		   "helo client.example.org\n"
+		   "begin a@x\nreply 250\nrcpt b@y\nrcpt_reply 0 250\nreply 250\n"
+		   "reply 354\nreply 250\nflags gap\n"
+		   "end accepted 250 [Subject: one\\r\\n\\r\\nRCPT TO:<text@body>\\r\\n]\n"
+		   "begin c@x\nreply 250\nrcpt d@y\nrcpt_reply 0 250\nreply 250\n"
+		   "reply 354\nreply 250\n"
+		   "end accepted 250 [two\\r\\n]\n");
+}
+
+/* The gap cut "DATA" after "DA": the partial line was queued as unknown;
+ * its 354 says it was DATA. */
+static void
+test_gap_cuts_data_line_354_enters_message(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "RCPT TO:<b@y>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "DA");
+	G(s, MT_DIR_C2S, 4);
+	S(s, "354 go\r\n");
+	C(s, "HELP me\r\n.\r\n");
+	S(s, "250 queued\r\n");
+	mt_smtp_close(s);
+	assert_non_null(strstr(r.log, "reply 354\nreply 250\nflags gap\n"
+				      "end accepted 250 [HELP me\\r\\n]\n"));
+	assert_null(strstr(r.log, "event"));
+	assert_int_equal(r.bad, 0);
+}
+
+/* MAIL, RCPT and DATA all fell in the gap: the message after the 354 is
+ * a transaction with no sender seen, never complete (no_mail, gap), and
+ * its lines are not commands. */
+static void
+test_gap_swallows_whole_envelope_354_starts_no_mail(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+
+	(void)state;
+	hello(s);
+	G(s, MT_DIR_C2S, 40);
+	S(s, "250 ok\r\n"); /* MAIL's: its command is lost, nothing waits */
+	S(s, "250 ok\r\n354 go\r\n");
+	C(s, "MAIL FROM:<text@body>\r\n.\r\n");
+	S(s, "250 queued\r\n");
+	mt_smtp_close(s);
+	assert_non_null(strstr(r.log, "begin \nreply 354\nreply 250\nflags no_mail gap\n"
+				      "end accepted 250 [MAIL FROM:<text@body>\\r\\n]\n"));
+	assert_null(strstr(r.log, "begin text@body"));
+	assert_int_equal(r.bad, 0);
+}
+
+/* The end of a message fell in a client gap and its verdict in a server
+ * gap: the message ends at the server's gap (unconfirmed, gap), and the
+ * client's next MAIL is a command, not message text (e2e --drop 1
+ * --reorder 10, seed 13, 198.51.100.118:50176). */
+static void
+test_gap_swallows_end_of_data_and_verdict_next_mail_is_command(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "RCPT TO:<b@y>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "DATA\r\n");
+	S(s, "354 go\r\n");
+	C(s, "Subject: one\r\n\r\nbo");
+	G(s, MT_DIR_C2S, 9);  /* "dy\r\n.\r\n" ... */
+	G(s, MT_DIR_S2C, 12); /* "250 queued\r\n" */
+	C(s, "MAIL FROM:<c@x>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "RCPT TO:<d@y>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "DATA\r\n");
+	S(s, "354 go\r\n");
+	C(s, "two\r\n.\r\n");
+	S(s, "250 queued\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "banner 220 mx.example.com ESMTP\n"
+		   "helo client.example.org\n"
+		   "begin a@x\nreply 250\nrcpt b@y\nrcpt_reply 0 250\nreply 250\n"
+		   "reply 354\nflags gap\n"
+		   "end unconfirmed 0 [Subject: one\\r\\n\\r\\nbo]\n"
+		   "begin c@x\nreply 250\nrcpt d@y\nrcpt_reply 0 250\nreply 250\n"
+		   "reply 354\nreply 250\n"
+		   "end accepted 250 [two\\r\\n]\n");
+}
+
 /* ---- mid-stream pickup (issue 3) ---- */
 
 /* Picked up inside a message: nothing until MAIL FROM answered 250. */
@@ -1659,6 +1789,36 @@ test_midstream_inside_message_reports_nothing_until_mail(void **state)
 	assert_null(strstr(r.log, "end accepted 250 [more"));
 	assert_null(strstr(r.log, "unconfirmed"));
 	assert_int_equal(r.bad, 0);
+}
+
+/* Picked up inside a message (its 354 before the capture) whose text
+ * has lines starting with command verbs ("data ", "help"): at its "."
+ * they are known to be text, not commands awaiting replies, so the MAIL
+ * after the verdict is matched with its own reply (e2e seed 33,
+ * 198.51.100.3:47501). */
+static void
+test_midstream_verb_lines_in_message_do_not_shift_replies(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_mid(&r);
+
+	(void)state;
+	C(s, "tail of a body\r\ndata went missing\r\nhelp is near\r\nquit it\r\n");
+	C(s, "more body\r\n.\r\n");
+	S(s, "250 2.0.0 Ok: queued\r\n");
+	C(s, "MAIL FROM:<a@x>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "RCPT TO:<b@y>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "DATA\r\n");
+	S(s, "354 go\r\n");
+	C(s, "m\r\n.\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "QUIT\r\n");
+	S(s, "221 bye\r\n");
+	mt_smtp_close(s);
+	EXPECT_LOG(&r, "begin a@x\nreply 250\nrcpt b@y\nrcpt_reply 0 250\nreply 250\n"
+		   "reply 354\nreply 250\nflags midstream\nend accepted 250 [m\\r\\n]\n");
 }
 
 /* Picked up mid-message with a 354 seen: a MAIL FROM in the body is text. */
@@ -2142,7 +2302,12 @@ main(void)
 		cmocka_unit_test(test_gap_in_message_keeps_dot_as_text),
 		cmocka_unit_test(test_gap_in_command_line_drops_partial_line),
 		cmocka_unit_test(test_gap_in_replies_354_resyncs_queue),
+		cmocka_unit_test(test_gap_swallows_data_line_354_enters_message),
+		cmocka_unit_test(test_gap_cuts_data_line_354_enters_message),
+		cmocka_unit_test(test_gap_swallows_whole_envelope_354_starts_no_mail),
+		cmocka_unit_test(test_gap_swallows_end_of_data_and_verdict_next_mail_is_command),
 		cmocka_unit_test(test_midstream_inside_message_reports_nothing_until_mail),
+		cmocka_unit_test(test_midstream_verb_lines_in_message_do_not_shift_replies),
 		cmocka_unit_test(test_midstream_after_354_body_is_text),
 		cmocka_unit_test(test_midstream_pipelined_dot_then_mail_refused),
 		cmocka_unit_test(test_midstream_greeting_starts_dialogue),

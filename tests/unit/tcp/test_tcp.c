@@ -65,7 +65,7 @@ r_release(void *ctx, struct mt_tcp_piece *pc)
 	r->held--;
 }
 
-static const struct mt_tcp_ops ops = { r_deliver, r_gap, r_hold, r_release };
+static const struct mt_tcp_ops ops = { r_deliver, r_gap, r_hold, r_release, NULL };
 
 struct fix {
 	struct mt_tcp_dir d;
@@ -346,6 +346,146 @@ waiting_segments_give_way_at_close(void **state)
 	assert_int_equal(r.held, 0);
 }
 
+/* Both directions with their own contexts, as the session has them, so
+ * that a full hold can order the other direction first (ops.peer_lost). */
+struct side {
+	struct rec *r;
+	struct mt_tcp_dir *d; /* d[0], d[1] */
+	int dir;
+};
+
+static void
+s_deliver(void *ctx, const uint8_t *p, uint32_t n)
+{
+	r_deliver(((struct side *)ctx)->r, p, n);
+}
+
+static void
+s_gap(void *ctx, uint32_t n)
+{
+	r_gap(((struct side *)ctx)->r, n);
+}
+
+static int
+s_hold(void *ctx, struct mt_tcp_piece *pc)
+{
+	return r_hold(((struct side *)ctx)->r, pc);
+}
+
+static void
+s_release(void *ctx, struct mt_tcp_piece *pc)
+{
+	r_release(((struct side *)ctx)->r, pc);
+}
+
+static void s_peer_lost(void *ctx, uint32_t seq, struct mt_tcp_counters *c);
+
+static const struct mt_tcp_ops side_ops = { s_deliver, s_gap, s_hold, s_release, s_peer_lost };
+
+static struct side sides[2];
+
+static void
+s_peer_lost(void *ctx, uint32_t seq, struct mt_tcp_counters *c)
+{
+	struct side *sd = ctx;
+	int p = sd->dir ^ 1;
+
+	mt_tcp_dir_lost_until(&sd->d[p], seq, &sd->d[sd->dir], &side_ops, &sides[p], c);
+}
+
+/* One segment of dir, then both drained, as the session settles. */
+static void
+duo(struct mt_tcp_dir *d, struct mt_tcp_counters *c, int dir, uint32_t seq, uint32_t ack,
+    const char *s)
+{
+	mt_tcp_dir_input(&d[dir], seq, MT_TCP_ACK | MT_TCP_PSH, ack, (const uint8_t *)s,
+			 (uint32_t)strlen(s), (void *)s, 1 << 20, &d[dir ^ 1], &side_ops,
+			 &sides[dir], c);
+	mt_tcp_dir_drain(&d[0], &d[1], &side_ops, &sides[0], c);
+	mt_tcp_dir_drain(&d[1], &d[0], &side_ops, &sides[1], c);
+	mt_tcp_dir_drain(&d[0], &d[1], &side_ops, &sides[0], c);
+}
+
+static void
+duo_start(struct mt_tcp_dir *d, struct rec *r, struct mt_tcp_counters *c)
+{
+	memset(d, 0, 2 * sizeof(*d));
+	memset(r, 0, sizeof(*r));
+	sides[0] = (struct side){ r, d, 0 };
+	sides[1] = (struct side){ r, d, 1 };
+	mt_tcp_dir_input(&d[0], 99, MT_TCP_SYN, 0, NULL, 0, NULL, 1 << 20, &d[1], &side_ops,
+			 &sides[0], c);
+	mt_tcp_dir_input(&d[1], 499, MT_TCP_SYN | MT_TCP_ACK, 100, NULL, 0, NULL, 1 << 20, &d[0],
+			 &side_ops, &sides[1], c);
+	duo(d, c, 1, 500, 100, "220 hi\r\n");
+}
+
+/*
+ * The tap lost the client's "DATA\r\n"; the 354 (acking it) waits; the
+ * message the client sent after the 354 fills the hold.  Declaring the
+ * hole lost, the 354 goes first, then the message - not the message
+ * before its 354 (e2e --drop 1 --reorder 10, seed 8, 203.0.113.78:56744).
+ */
+static void
+full_hold_lets_the_reply_that_waited_for_the_hole_go_first(void **state)
+{
+	static const char *m[MT_TCP_OOO_MAX + 1] = { "m0\r\n", "m1\r\n", "m2\r\n",
+						     "m3\r\n", "m4\r\n", "m5\r\n",
+						     "m6\r\n", "m7\r\n", "m8\r\n" };
+	struct mt_tcp_dir d[2];
+	struct mt_tcp_counters c = { 0 };
+	struct rec r;
+	unsigned i;
+
+	(void)state;
+	duo_start(d, &r, &c);
+	/* client "DATA\r\n" [100, 106) never captured */
+	duo(d, &c, 1, 508, 106, "354 go\r\n");
+	for (i = 0; i <= MT_TCP_OOO_MAX; i++)
+		duo(d, &c, 0, 106 + 4 * i, 516, m[i]);
+	assert_int_equal(c.ooo_overflow, 1);
+	assert_int_equal(c.gaps, 1);
+	assert_int_equal(r.gap_bytes, 6);
+	assert_stream(&(struct fix){ .r = r }, "220 hi\r\n######354 go\r\n"
+		      "m0\r\nm1\r\nm2\r\nm3\r\nm4\r\nm5\r\nm6\r\nm7\r\nm8\r\n");
+	assert_int_equal(r.held, 0);
+}
+
+/*
+ * The tap lost the server's "250 ok\r\n" to MAIL; the client's next
+ * commands (acking it) wait for it and fill the hold.  The server octets
+ * they acknowledge are declared lost on the server side first, so the
+ * automaton learns of the lost reply before it sees the commands sent
+ * after it (e2e seed 7, 198.51.100.122:42320).
+ */
+static void
+full_hold_declares_the_acknowledged_peer_octets_lost_first(void **state)
+{
+	static const char *m[MT_TCP_OOO_MAX + 1] = { "RCPT\r\n", "r1\r\n", "r2\r\n",
+						     "r3\r\n", "r4\r\n", "r5\r\n",
+						     "r6\r\n", "r7\r\n", "r8\r\n" };
+	struct mt_tcp_dir d[2];
+	struct mt_tcp_counters c = { 0 };
+	struct rec r;
+	uint32_t seq = 106;
+	unsigned i;
+
+	(void)state;
+	duo_start(d, &r, &c);
+	duo(d, &c, 0, 100, 508, "MAIL\r\n");
+	/* server "250 ok\r\n" [508, 516) never captured; every later client
+	 * segment acknowledges it (and nothing else of the server's) */
+	for (i = 0; i <= MT_TCP_OOO_MAX; i++) {
+		duo(d, &c, 0, seq, 516, m[i]);
+		seq += (uint32_t)strlen(m[i]);
+	}
+	assert_int_equal(c.gaps, 1);
+	assert_int_equal(r.gap_bytes, 8);
+	assert_stream(&(struct fix){ .r = r }, "220 hi\r\nMAIL\r\n########RCPT\r\n"
+		      "r1\r\nr2\r\nr3\r\nr4\r\nr5\r\nr6\r\nr7\r\nr8\r\n");
+	assert_int_equal(r.held, 0);
+}
+
 static void
 midstream_syncs_on_first_data(void **state)
 {
@@ -457,6 +597,8 @@ main(void)
 		cmocka_unit_test(segment_half_the_sequence_space_ahead_is_ignored),
 		cmocka_unit_test(reply_seen_before_its_command_waits_for_it),
 		cmocka_unit_test(waiting_segments_give_way_at_close),
+		cmocka_unit_test(full_hold_lets_the_reply_that_waited_for_the_hole_go_first),
+		cmocka_unit_test(full_hold_declares_the_acknowledged_peer_octets_lost_first),
 		cmocka_unit_test(midstream_syncs_on_first_data),
 		cmocka_unit_test(any_reordering_with_duplicates_and_garbage_overlaps_is_byte_exact),
 	};
