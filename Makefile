@@ -10,10 +10,12 @@
 .SECONDARY:
 BUILD   ?= build
 CC      ?= cc
-PKGS    := libdpdk libhs libpcap libcrypto
+# libpcre2-8/libpcre2-dev: lib/fp fingerprint rules need regex captures (versions), which Hyperscan lacks.
+PKGS    := libdpdk libhs libpcap libcrypto libpcre2-8
 DEB_BUILD := build-essential pkg-config libdpdk-dev libhyperscan-dev libpcap-dev \
-             libnuma-dev libcmocka-dev libssl-dev
-DEB_TEST  := python3 python3-pytest
+             libnuma-dev libcmocka-dev libssl-dev libpcre2-dev
+# python3-aiosmtpd: a real SMTP server for tests/e2e/test_probe.py.
+DEB_TEST  := python3 python3-pytest python3-aiosmtpd
 
 ifeq ($(V),1)
 Q :=

@@ -13,6 +13,8 @@
 
 #include "cmd.h"
 
+int cmd_probe(int argc, char **argv); /* cmd_probe.c */
+
 static void
 usage(FILE *f)
 {
@@ -26,6 +28,8 @@ main(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "spool") == 0)
 		return cmd_spool(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "probe") == 0)
+		return cmd_probe(argc - 1, argv + 1);
 	if (argc >= 2 && (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
 			  strcmp(argv[1], "-h") == 0)) {
 		usage(stdout);

@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * test_fp.c - the fingerprint rule database and engine on real replies:
+ * every rule's example lines, and the golden fixtures captured from real
+ * servers (tests/fp/fixtures/<server>/, see its README.md).  Run from the
+ * repository root (run-tests.sh does).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "mt_fp.h"
+
+#define RULES "config/fingerprints"
+#define FIX "tests/fp/fixtures"
+
+static struct mt_fp_db *db;
+
+static int
+setup(void **state)
+{
+	struct mt_err err = { "" };
+
+	(void)state;
+	db = mt_fp_db_new();
+	if (!db || mt_fp_db_load_dir(db, RULES, &err) != 0) {
+		fprintf(stderr, "load: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	mt_fp_db_free(db);
+	return 0;
+}
+
+static void
+load_fixture(const char *rel, struct mt_fp_obsset *set)
+{
+	char path[512], *buf;
+	struct mt_err err = { "" };
+	FILE *f;
+	long n;
+
+	snprintf(path, sizeof(path), FIX "/%s", rel);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = calloc(1, (size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	if (mt_fp_obsset_parse(set, buf, &err) != 0)
+		fail_msg("%s: %s", path, err.msg);
+	free(buf);
+}
+
+static void
+generic_banner(struct mt_fp_obsset *set)
+{
+	snprintf(set->o[MT_FP_BANNER].text, MT_FP_TEXT_MAX, "220 mail.example.com ESMTP");
+	snprintf(set->o[MT_FP_BANNER2].text, MT_FP_TEXT_MAX, "220 mail.example.com ESMTP");
+}
+
+static void
+test_examples(void **state)
+{
+	struct mt_err err = { "" };
+	int n;
+
+	(void)state;
+	assert_true(mt_fp_db_nrules(db) >= 2);
+	n = mt_fp_db_check_examples(db, &err);
+	if (n < 0)
+		fail_msg("%s", err.msg);
+	assert_true(n >= 10);
+}
+
+static void
+test_parse_errors(void **state)
+{
+	struct mt_fp_obsset set;
+	struct mt_err err = { "" };
+
+	(void)state;
+	assert_int_not_equal(mt_fp_obsset_parse(&set, "[nosuch]\n250 x\n", &err), 0);
+	assert_non_null(strstr(err.msg, "line 1"));
+	assert_int_equal(mt_fp_obsset_parse(&set, "[nul]\n!closed\n", &err), 0);
+	assert_true(set.o[MT_FP_NUL].flags & MT_FP_F_CLOSED);
+}
+
+/* Known server: right product, >= 2 non-banner observations; with the
+ * banner made generic: right or unknown, never another product. */
+static void
+check_known(const char *rel, const char *rule, const char *version)
+{
+	struct mt_fp_obsset *set = calloc(1, sizeof(*set));
+	struct mt_fp_verdict v;
+
+	assert_non_null(set);
+	load_fixture(rel, set);
+	mt_fp_classify(db, set, &v);
+	if (!v.known || strcmp(v.rule, rule) != 0)
+		fail_msg("%s: got %s %s (%s, score %d)", rel, v.known ? "known" : "unknown",
+			 v.rule, v.reason, v.score);
+	assert_true(v.nonbanner >= 2);
+	if (version)
+		assert_string_equal(v.version, version);
+	generic_banner(set);
+	mt_fp_classify(db, set, &v);
+	if (v.known && strcmp(v.rule, rule) != 0)
+		fail_msg("%s with generic banner: WRONG product %s", rel, v.rule);
+	free(set);
+}
+
+static void
+check_unknown(const char *rel)
+{
+	struct mt_fp_obsset *set = calloc(1, sizeof(*set));
+	struct mt_fp_verdict v;
+
+	assert_non_null(set);
+	load_fixture(rel, set);
+	mt_fp_classify(db, set, &v);
+	if (v.known)
+		fail_msg("%s: unknown server called %s (score %d)", rel, v.rule, v.score);
+	generic_banner(set);
+	mt_fp_classify(db, set, &v);
+	assert_false(v.known);
+	free(set);
+}
+
+static void test_postfix(void **s) { (void)s; check_known("postfix/default.txt", "postfix", NULL); }
+static void test_postfix_hidden(void **s)
+{
+	(void)s;
+	check_known("postfix/generic-banner.txt", "postfix", NULL);
+}
+static void test_aiosmtpd(void **s) { (void)s; check_known("aiosmtpd/default.txt", "aiosmtpd", "1.4.3"); }
+static void test_unknown_python_smtpd(void **s)
+{
+	(void)s;
+	check_unknown("python-smtpd-unknown/default.txt");
+}
+
+static void
+test_generic_banner_postfix_still_known(void **state)
+{
+	struct mt_fp_obsset *set = calloc(1, sizeof(*set));
+	struct mt_fp_verdict v;
+
+	(void)state;
+	load_fixture("postfix/default.txt", set);
+	generic_banner(set);
+	mt_fp_classify(db, set, &v);
+	assert_true(v.known);
+	assert_string_equal(v.rule, "postfix");
+	free(set);
+}
+
+static void
+test_empty_is_unknown(void **state)
+{
+	struct mt_fp_obsset *set = calloc(1, sizeof(*set));
+	struct mt_fp_verdict v;
+
+	(void)state;
+	mt_fp_classify(db, set, &v);
+	assert_false(v.known);
+	free(set);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_examples),
+		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_postfix),
+		cmocka_unit_test(test_postfix_hidden),
+		cmocka_unit_test(test_generic_banner_postfix_still_known),
+		cmocka_unit_test(test_aiosmtpd),
+		cmocka_unit_test(test_unknown_python_smtpd),
+		cmocka_unit_test(test_empty_is_unknown),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
