@@ -125,6 +125,25 @@ fuzz:
 	    { tail -40 $$f.log; echo "fuzz: $$f FAILED (crash input above)"; exit 1; }; \
 	  grep -E 'stat::(number_of_executed_units|new_units_added)' $$f.log; done
 
+# make bench: mailtapd on a generated capture (build/bench/, cached) against
+# the machine's limits and peer tools, medians of BENCH_RUNS (3) runs; see
+# docs/PERFORMANCE.md.  Installs the peers (Debian packages).  Not part of
+# make test.
+BENCH_DEBS   := tcpflow tshark dsniff time
+BENCH_BINS   := $(BUILD)/bench/limits $(BUILD)/bench/replay
+
+$(BUILD)/bench/%: tests/bench/%.c $(LIBMT)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(MT_CFLAGS) -o $@ $< $(LIBMT) $(MT_LDFLAGS) $(PKG_LIBS) -lm
+
+bench: deps
+	@echo "wireshark-common wireshark-common/install-setuid boolean false" | \
+	  debconf-set-selections 2>/dev/null || true
+	@tests/tools/ensure-debs.sh $(BENCH_DEBS)
+	@$(MAKE) --no-print-directory all $(BENCH_BINS)
+	@python3 tests/bench/bench.py
+
 clean:
 	rm -rf $(BUILD)
 

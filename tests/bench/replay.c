@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * replay.c - bench only: mailtapd's pipeline fed from memory instead of
+ * net_pcap, so that the figure is the pipeline's and not the file reader's.
+ *
+ *	replay [EAL options] -- --pcap FILE --spool DIR [--cpu N]
+ *
+ * The capture's frames are read into plain memory first (not timed).  A
+ * ring port (rte_eth_from_ring) is the pipeline's only port; a replayer
+ * thread pinned to CPU N (default: the last CPU), outside the EAL lcores,
+ * copies each frame into a fresh mbuf and enqueues it, in bursts of 32,
+ * waiting while the ring is full (it offers as fast as the pipeline takes).
+ * The pipeline runs on the EAL lcores exactly as in mailtapd (same library,
+ * same default config, roles by lcore count).  Once every frame is enqueued
+ * and the ring is empty, mt_pipeline_stop() drains it; the time is from the
+ * first enqueue to the end of the drain.  The port is "live" for the
+ * pipeline: a full RX->worker ring drops and counts (rx_drop_ring_full),
+ * the summary shows it.
+ *
+ * Prints mailtapd's summary, then
+ *	replay s=... pkts=... bytes=... replayer_s=...
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <getopt.h>
+#include <pcap/pcap.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_eth_ring.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "mt_conf.h"
+#include "mt_err.h"
+#include "mt_pipeline.h"
+
+static uint8_t *frames;
+static uint64_t *foff;
+static uint32_t *flen;
+static size_t nframes, fbytes;
+static struct rte_ring *ring;
+static struct rte_mempool *pool;
+static int cpu = -1;
+static volatile int replay_done;
+static double t_start, t_replayed;
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void
+die(const char *m)
+{
+	fprintf(stderr, "replay: %s\n", m);
+	exit(1);
+}
+
+static void
+load(const char *path)
+{
+	char eb[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	size_t cap = 0, fcap = 0;
+	pcap_t *pc = pcap_open_offline(path, eb);
+
+	if (!pc)
+		die(eb);
+	while (pcap_next_ex(pc, &h, &d) == 1) {
+		if (h->caplen > RTE_MBUF_DEFAULT_DATAROOM)
+			die("frame larger than one mbuf");
+		if (nframes == fcap) {
+			fcap = fcap ? fcap * 2 : 1 << 16;
+			foff = realloc(foff, fcap * sizeof(*foff));
+			flen = realloc(flen, fcap * sizeof(*flen));
+			if (!foff || !flen)
+				die("out of memory");
+		}
+		if (fbytes + h->caplen > cap) {
+			cap = (fbytes + h->caplen) * 2;
+			frames = realloc(frames, cap);
+			if (!frames)
+				die("out of memory");
+		}
+		memcpy(frames + fbytes, d, h->caplen);
+		foff[nframes] = fbytes;
+		flen[nframes] = h->caplen;
+		fbytes += h->caplen;
+		nframes++;
+	}
+	pcap_close(pc);
+}
+
+static void *
+replayer(void *arg)
+{
+	struct rte_mbuf *m[32];
+	size_t i = 0;
+
+	(void)arg;
+	if (cpu >= 0) {
+		cpu_set_t cs;
+
+		CPU_ZERO(&cs);
+		CPU_SET(cpu, &cs);
+		pthread_setaffinity_np(pthread_self(), sizeof(cs), &cs);
+	}
+	t_start = now();
+	while (i < nframes) {
+		unsigned n = nframes - i < 32 ? (unsigned)(nframes - i) : 32, k, done = 0;
+
+		while (rte_pktmbuf_alloc_bulk(pool, m, n) != 0)
+			sched_yield();
+		for (k = 0; k < n; k++) {
+			char *p = rte_pktmbuf_append(m[k], (uint16_t)flen[i + k]);
+
+			memcpy(p, frames + foff[i + k], flen[i + k]);
+		}
+		while (done < n) {
+			done += rte_ring_sp_enqueue_burst(ring, (void **)m + done, n - done, NULL);
+			if (done < n)
+				rte_pause();
+		}
+		i += n;
+	}
+	while (rte_ring_count(ring) > 0)
+		usleep(100);
+	t_replayed = now();
+	replay_done = 1;
+	mt_pipeline_stop();
+	return NULL;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct mt_conf conf;
+	struct mt_err err;
+	struct mt_pipeline *p;
+	const char *pcapf = NULL, *spool = NULL;
+	pthread_t th;
+	int n, c, bad, rc;
+	double t_end;
+	static const struct option lo[] = {
+		{ "pcap", required_argument, NULL, 'p' },
+		{ "spool", required_argument, NULL, 's' },
+		{ "cpu", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	n = rte_eal_init(argc, argv);
+	if (n < 0)
+		die("EAL init failed");
+	argc -= n;
+	argv += n;
+	while ((c = getopt_long(argc, argv, "p:s:c:", lo, NULL)) != -1) {
+		if (c == 'p')
+			pcapf = optarg;
+		else if (c == 's')
+			spool = optarg;
+		else if (c == 'c')
+			cpu = atoi(optarg);
+		else
+			return 2;
+	}
+	if (!pcapf || !spool)
+		die("usage: replay [EAL] -- --pcap FILE --spool DIR [--cpu N]");
+	if (cpu < 0)
+		cpu = (int)sysconf(_SC_NPROCESSORS_ONLN) - 1;
+	load(pcapf);
+
+	pool = rte_pktmbuf_pool_create("rp_pkts", 32767, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+				       (int)rte_socket_id());
+	ring = rte_ring_create("rp_ring", 4096, (int)rte_socket_id(),
+			       RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (!pool || !ring)
+		die("pool/ring");
+	if (rte_eth_from_ring(ring) < 0)
+		die("rte_eth_from_ring");
+
+	mt_conf_defaults(&conf);
+	if (strlen(spool) >= sizeof(conf.spool_dir))
+		die("spool path too long");
+	strcpy(conf.spool_dir, spool);
+	p = mt_pipeline_create(&conf, &err);
+	if (!p) {
+		fprintf(stderr, "replay: %s\n", err.msg);
+		return 1;
+	}
+	mt_pipeline_print_roles(p, stdout);
+	if (pthread_create(&th, NULL, replayer, NULL) != 0)
+		die("pthread_create");
+	rc = mt_pipeline_run(p);
+	t_end = now();
+	pthread_join(th, NULL);
+	bad = mt_pipeline_print_summary(p, stdout);
+	printf("replay s=%.4f pkts=%zu bytes=%zu replayer_s=%.4f\n", t_end - t_start, nframes,
+	       fbytes, t_replayed - t_start);
+	mt_pipeline_free(p);
+	rte_eal_cleanup();
+	return rc != 0 || bad != 0;
+}
