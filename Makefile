@@ -144,6 +144,53 @@ bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BINS)
 	@python3 tests/bench/bench.py
 
+# make install [PREFIX=/usr/local] [DESTDIR=staging root]: a tree a package
+# could ship.  Binaries in BINDIR, mailtap-setup in SBINDIR, the systemd
+# units in UNITDIR (paths rewritten for PREFIX), config under
+# SYSCONFDIR/mailtap (an existing, edited file is kept and the new one put
+# beside it as .dist), /etc/default/mailtapd, logrotate, docs, the spool.
+# make uninstall removes what install put there except config and spool.
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+SBINDIR    ?= $(PREFIX)/sbin
+SYSCONFDIR ?= /etc
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+DOCDIR     ?= $(PREFIX)/share/doc/mailtap
+SPOOLDIR   ?= /var/spool/mailtap
+INST_SED   := -e 's|/usr/bin/|$(BINDIR)/|g' -e 's|/usr/sbin/|$(SBINDIR)/|g' \
+              -e 's|/usr/share/doc/mailtap|$(DOCDIR)|g' -e 's|/etc/|$(SYSCONFDIR)/|g' \
+              -e 's|/var/spool/mailtap|$(SPOOLDIR)|g'
+INST_UNITS := deploy/systemd/mailtapd.service deploy/systemd/mailtap-setup.service
+INST_DOCS  := README.md $(wildcard docs/*.md)
+# install_conf SRC DST MODE: install unless DST exists with other content
+install_conf = if [ -e $(2) ] && ! cmp -s $(1) $(2); then \
+	  install -m $(3) $(1) $(2).dist; echo "kept $(2); new version in $(2).dist"; \
+	else install -m $(3) $(1) $(2); fi
+
+.PHONY: uninstall
+install: all
+	install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) \
+	  $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSCONFDIR)/default $(DESTDIR)$(SYSCONFDIR)/logrotate.d
+	install -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/mailtap $(DESTDIR)$(SYSCONFDIR)/mailtap/rules \
+	  $(DESTDIR)$(SPOOLDIR)
+	install -m 0755 $(BUILD)/bin/mailtapd $(BUILD)/bin/mailtap $(DESTDIR)$(BINDIR)/
+	sed $(INST_SED) deploy/scripts/mailtap-setup > $(DESTDIR)$(SBINDIR)/mailtap-setup
+	chmod 0755 $(DESTDIR)$(SBINDIR)/mailtap-setup
+	for u in $(INST_UNITS); do sed $(INST_SED) $$u > $(DESTDIR)$(UNITDIR)/$${u##*/} && \
+	  chmod 0644 $(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; done
+	install -m 0644 deploy/logrotate/mailtap $(DESTDIR)$(SYSCONFDIR)/logrotate.d/mailtap
+	@$(call install_conf,config/mailtap.conf,$(DESTDIR)$(SYSCONFDIR)/mailtap/mailtap.conf,0640)
+	@for r in config/rules/*; do $(call install_conf,$$r,$(DESTDIR)$(SYSCONFDIR)/mailtap/rules/$${r##*/},0640); done
+	@$(call install_conf,deploy/default/mailtapd,$(DESTDIR)$(SYSCONFDIR)/default/mailtapd,0644)
+	install -m 0644 $(INST_DOCS) $(DESTDIR)$(DOCDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/mailtapd $(DESTDIR)$(BINDIR)/mailtap \
+	  $(DESTDIR)$(SBINDIR)/mailtap-setup $(DESTDIR)$(SYSCONFDIR)/logrotate.d/mailtap \
+	  $(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(INST_UNITS)))
+	rm -rf $(DESTDIR)$(DOCDIR)
+	@echo "kept $(DESTDIR)$(SYSCONFDIR)/mailtap, $(DESTDIR)$(SYSCONFDIR)/default/mailtapd and $(DESTDIR)$(SPOOLDIR)"
+
 clean:
 	rm -rf $(BUILD)
 

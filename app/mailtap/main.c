@@ -30,6 +30,7 @@ main(int argc, char **argv)
 		return cmd_spool(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "probe") == 0)
 		return cmd_probe(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "stat") == 0) return cmd_stat(argc - 1, argv + 1);
 	if (argc >= 2 && (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
 			  strcmp(argv[1], "-h") == 0)) {
 		usage(stdout);

@@ -4,6 +4,7 @@
  * mirrored packets.
  *
  *	mailtapd [EAL options] -- [--config FILE] [--spool DIR] [--check-config]
+ *	mailtapd -- --check-rules FILE...
  *
  * Exit codes: 0 done; 1 runtime failure (EAL, ports, pools, spool);
  * 2 bad usage or configuration; 3 the pipeline drained but its counters do
@@ -22,6 +23,7 @@
 
 #include "mt_conf.h"
 #include "mt_pipeline.h"
+#include "mt_scan.h"
 #include "mt_stats.h"
 
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_COUNTERS = 3 };
@@ -36,6 +38,8 @@ usage(FILE *out, const char *prog)
 		"  --spool DIR      write mails to DIR (overrides [spool] dir)\n"
 		"  --check-config   load the config, report errors, exit 0 if valid\n"
 		"  --print-config   print the documented default config and exit\n"
+		"  --check-rules FILE...  compile scan rules files, print every error\n"
+		"                   as FILE:LINE: message; exit 0 if all compile, 2 if not\n"
 		"  --help           this text\n"
 		"examples:\n"
 		"  %s -l 0-1 --no-pci --vdev net_pcap0,rx_pcap=/path/mail.pcap -- --spool /tmp/sp\n"
@@ -48,6 +52,101 @@ on_signal(int sig)
 {
 	(void)sig;
 	mt_pipeline_stop();
+}
+
+static void
+on_hup(int sig)
+{
+	(void)sig;
+	mt_pipeline_reload_rules();
+}
+
+/*
+ * [scan] rules: split the ',' list, make each relative path relative to
+ * the config file's directory, and store the result back (still a ','
+ * list) for the pipeline.  Returns 0 or -1 (message printed).
+ */
+static int
+resolve_rules(struct mt_conf *conf, const char *config)
+{
+	char out[sizeof(conf->scan_rules)], item[MT_CONF_PATH_MAX * 2];
+	const char *p = conf->scan_rules, *e, *slash;
+	size_t len = 0, n, dlen = 0;
+	int k;
+
+	if (config != NULL && (slash = strrchr(config, '/')) != NULL)
+		dlen = (size_t)(slash - config) + 1;
+	out[0] = '\0';
+	while (*p != '\0') {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		e = strchr(p, ',');
+		n = e ? (size_t)(e - p) : strlen(p);
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (p[0] == '/' || dlen == 0)
+			k = snprintf(item, sizeof(item), "%.*s", (int)n, p);
+		else
+			k = snprintf(item, sizeof(item), "%.*s%.*s", (int)dlen, config, (int)n, p);
+		if (k < 0 || (size_t)k >= sizeof(item) ||
+		    len + (size_t)k + 2 > sizeof(out)) {
+			fprintf(stderr, "mailtapd: [scan] rules: path list too long\n");
+			return -1;
+		}
+		len += (size_t)snprintf(out + len, sizeof(out) - len, "%s%s", len ? "," : "",
+					item);
+		p += e ? (size_t)(e - p) : strlen(p);
+	}
+	memcpy(conf->scan_rules, out, len + 1);
+	return 0;
+}
+
+/* Every path of a resolved ',' list into paths[] (pointing into buf). */
+static unsigned
+split_rules(const char *list, char *buf, size_t size, const char **paths, unsigned max)
+{
+	unsigned n = 0;
+	char *s, *save = NULL;
+
+	snprintf(buf, size, "%s", list);
+	for (s = strtok_r(buf, ",", &save); s != NULL && n < max; s = strtok_r(NULL, ",", &save))
+		paths[n++] = s;
+	return n;
+}
+
+static void
+print_rule_error(void *ctx, const char *msg)
+{
+	(*(unsigned *)ctx)++;
+	fprintf(stderr, "mailtapd: %s\n", msg);
+}
+
+/* Refuse to start on a bad rules file: compile once on the heap (the
+ * pipeline compiles again on the workers' node). */
+static int
+check_rules_at_start(const struct mt_conf *conf)
+{
+	const char *paths[MT_PIPELINE_MAX_RULES_FILES];
+	char buf[sizeof(conf->scan_rules)];
+	unsigned n, errors = 0;
+	struct mt_scan_params prm = { MT_SCAN_SOCKET_HEAP, print_rule_error, &errors };
+	struct mt_scan_db *db;
+	struct mt_err err;
+
+	n = split_rules(conf->scan_rules, buf, sizeof(buf), paths, MT_PIPELINE_MAX_RULES_FILES);
+	if (n == 0)
+		return 0;
+	if (mt_scan_db_load(paths, n, &prm, &db, &err) < 0) {
+		if (errors == 0)
+			fprintf(stderr, "mailtapd: %s\n", err.msg);
+		fprintf(stderr, "mailtapd: [scan] rules: %u error%s; not starting\n",
+			errors ? errors : 1, errors == 1 ? "" : "s");
+		return -1;
+	}
+	mt_scan_db_put(db);
+	return 0;
 }
 
 /* App options after the EAL's "--".  Returns 0, 1 (exit 0 now) or -1. */
@@ -97,6 +196,8 @@ parse_args(int argc, char **argv, struct mt_conf *conf, int *check_only)
 		fprintf(stderr, "mailtapd: %s\n", err.msg);
 		return -1;
 	}
+	if (resolve_rules(conf, config) != 0 || check_rules_at_start(conf) != 0)
+		return -1;
 	if (spool != NULL) {
 		if (strlen(spool) >= sizeof(conf->spool_dir)) {
 			fprintf(stderr, "mailtapd: --spool path too long\n");
@@ -135,6 +236,18 @@ main(int argc, char **argv)
 	int n, rc, check_only = 0, bad, i;
 
 	mt_conf_defaults(&conf);
+	/* --check-rules FILE...: no EAL, no config */
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		;
+	if (i + 1 < argc && strcmp(argv[i + 1], "--check-rules") == 0) {
+		if (i + 2 >= argc) {
+			fprintf(stderr, "mailtapd: --check-rules needs at least one FILE\n");
+			return EXIT_USAGE;
+		}
+		rc = mt_scan_check_files((const char *const *)argv + i + 2,
+					 (unsigned)(argc - i - 2), stdout);
+		return rc ? EXIT_USAGE : 0;
+	}
 	if (app_only(argc, argv)) {
 		for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
 			;
@@ -160,6 +273,7 @@ main(int argc, char **argv)
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_hup);
 
 	p = mt_pipeline_create(&conf, &err);
 	if (p == NULL) {

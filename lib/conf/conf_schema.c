@@ -51,6 +51,8 @@ const struct mt_conf_section mt_conf_sections[] = {
 	  "whether each hop is captured or only the one that brings the "
 	  "mail into the site's own servers." },
 	{ "spool", "Where and which captured mails are written." },
+	{ "scan", "Hyperscan inspection of every mail (docs/RULES.md): rules "
+		  "files, alert stream.  Reload the rules with SIGHUP." },
 	{ "log", "Logging." },
 };
 const unsigned mt_conf_n_sections = MT_ARRAY_SIZE(mt_conf_sections);
@@ -334,6 +336,30 @@ const struct mt_conf_opt mt_conf_opts[] = {
 		FIELD(spool_retain_max_age_s),
 		.help = "Segments older than this many seconds are removed, "
 			"claimed ones never (0 = keep).",
+	},
+
+	/* [scan] */
+	{
+		.section = "scan", .key = "rules",
+		.type = MT_CONF_T_PATH, .flags = MT_CONF_F_EMPTY, .def = "",
+		FIELD(scan_rules),
+		.help = "Rules files, separated by ',' (e.g. "
+			"rules/default.rules); a relative path is taken from "
+			"the directory of this config file.  Empty: no "
+			"scanning.  mailtapd refuses to start when a file has "
+			"an error (FILE:LINE: message, as mailtapd -- "
+			"--check-rules FILE... prints them); SIGHUP compiles "
+			"the files again and swaps the new rules in (mails in "
+			"flight finish on the old ones; on error the old "
+			"rules stay).",
+	},
+	{
+		.section = "scan", .key = "alert_file",
+		.type = MT_CONF_T_PATH, .flags = MT_CONF_F_EMPTY, .def = "",
+		FIELD(scan_alert_file),
+		.help = "File the alerts are appended to, one JSON object per "
+			"line (Suricata EVE field names), mode 0640.  Empty: "
+			"alerts.json in the spool directory.",
 	},
 
 	/* [log] */

@@ -74,6 +74,13 @@ struct mt_conf {
 	uint64_t spool_retain_max_bytes;  /* 0 = no cap */
 	uint32_t spool_retain_max_age_s;  /* 0 = keep */
 
+	/* [scan] */
+	char scan_rules[MT_CONF_PATH_MAX * 2]; /* "a.rules,b.rules"; "" = off;
+						* mailtapd makes the paths
+						* relative to the config file's
+						* directory (app/mailtapd) */
+	char scan_alert_file[MT_CONF_PATH_MAX]; /* "": <spool dir>/alerts.json */
+
 	/* [log] */
 	unsigned log_level;      /* RTE_LOG_* value, default RTE_LOG_INFO (7) */
 

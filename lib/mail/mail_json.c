@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "mt_mail.h"
+#include "mt_mime.h"
 #include "mt_smtp.h"
 
 struct jbuf {
@@ -142,6 +143,8 @@ jtime(struct jbuf *b, const char *name, uint64_t ns)
 	jprintf(b, ",\"%s\":\"%s.%06" PRIu64 "+0000\"", name, ts, (ns / 1000u) % 1000000u);
 }
 
+static void jscan(struct jbuf *b, const struct mt_mail *m);
+
 size_t
 mt_mail_json(const struct mt_mail *m, const char *id, const char *sha256, char *buf,
 	     size_t size)
@@ -242,6 +245,101 @@ mt_mail_json(const struct mt_mail *m, const char *id, const char *sha256, char *
 		jprintf(&b, "%s\"%s\"", first ? "" : ",", flag_names[i].name);
 		first = 0;
 	}
-	jlit(&b, "]}");
+	jlit(&b, "]");
+	if (m->scan_db != NULL)
+		jscan(&b, m);
+	jlit(&b, "}");
+	return b.len;
+}
+
+/* "scan": {"matches": [...], "quarantine": bool, ...} */
+static void
+jscan(struct jbuf *b, const struct mt_mail *m)
+{
+	const struct mt_mail_match *x;
+	unsigned i, bit, first;
+
+	jlit(b, ",\"scan\":{\"matches\":[");
+	for (i = 0; i < m->n_matches; i++) {
+		x = &m->matches[i];
+		jprintf(b, "%s{\"id\":%" PRIu32 ",\"count\":%" PRIu32 ",\"scope\":\"%s\","
+			"\"severity\":\"%s\"}", i ? "," : "", x->rule->id, x->count,
+			mt_scan_scope_str((enum mt_scan_scope)x->scope),
+			mt_scan_severity_str((enum mt_scan_severity)x->rule->severity));
+	}
+	jprintf(b, "],\"quarantine\":%s", m->quarantine ? "true" : "false");
+	if (m->matches_lost)
+		jprintf(b, ",\"matches_lost\":%" PRIu32, m->matches_lost);
+	if (m->alerts_lost)
+		jprintf(b, ",\"alerts_lost\":%" PRIu32, m->alerts_lost);
+	jprintf(b, ",\"rules_generation\":%" PRIu64 ",\"bytes\":%" PRIu64
+		",\"mime_flags\":[", mt_scan_db_generation(m->scan_db), m->scan_bytes);
+	for (bit = 0, first = 1; bit < MT_MIME_F__COUNT; bit++) {
+		if (!(m->mime_flags & (1u << bit)))
+			continue;
+		jprintf(b, "%s\"%s\"", first ? "" : ",", mt_mime_flag_str(1u << bit));
+		first = 0;
+	}
+	jlit(b, "]}");
+}
+
+size_t
+mt_mail_alerts_json(const struct mt_mail *m, const char *id, char *buf, size_t size)
+{
+	struct jbuf b = { .p = buf, .size = size, .len = 0 };
+	const struct mt_mail_alert *a;
+	const struct mt_scan_rule *r;
+	char src[64], dst[64];
+	unsigned i, k, first;
+	const char *t, *e;
+
+	if (size > 0)
+		buf[0] = '\0';
+	mt_flow_key_addr_str(&m->key, 0, src, sizeof(src));
+	mt_flow_key_addr_str(&m->key, 1, dst, sizeof(dst));
+	for (i = 0; i < m->n_alerts; i++) {
+		a = &m->alerts[i];
+		r = a->rule;
+		jlit(&b, "{\"event_type\":\"alert\"");
+		jtime(&b, "timestamp", a->ts_ns);
+		jprintf(&b, ",\"src_ip\":\"%s\",\"src_port\":%u", src, m->key.cli_port);
+		jprintf(&b, ",\"dest_ip\":\"%s\",\"dest_port\":%u,\"proto\":\"TCP\"", dst,
+			m->key.srv_port);
+		jlit(&b, ",\"mail_id\":");
+		jstr(&b, id, strlen(id));
+		jprintf(&b, ",\"alert\":{\"action\":\"%s\",\"signature_id\":%" PRIu32
+			",\"signature\":", r->quarantine ? "quarantine" : "alert", r->id);
+		jstr(&b, r->msg, strlen(r->msg));
+		jprintf(&b, ",\"severity\":\"%s\",\"category\":",
+			mt_scan_severity_str((enum mt_scan_severity)r->severity));
+		t = r->tags;
+		e = strchr(t, ',');
+		jstr(&b, t, e ? (size_t)(e - t) : strlen(t));
+		jlit(&b, ",\"tags\":[");
+		for (first = 1; *t != '\0'; t = e ? e + 1 : t + strlen(t)) {
+			e = strchr(t, ',');
+			k = (unsigned)(e ? (size_t)(e - t) : strlen(t));
+			if (k == 0)
+				continue;
+			if (!first)
+				jlit(&b, ",");
+			jstr(&b, t, k);
+			first = 0;
+		}
+		jlit(&b, "]},\"smtp\":{\"helo\":");
+		jmstr(&b, m, &m->helo);
+		jlit(&b, ",\"mail_from\":");
+		jmstr(&b, m, &m->mail_from);
+		jlit(&b, ",\"rcpt_to\":[");
+		for (k = 0; k < m->n_rcpt; k++) {
+			if (k)
+				jlit(&b, ",");
+			jmstr(&b, m, &m->rcpt[k].addr);
+		}
+		jprintf(&b, "]},\"scope\":\"%s\",\"filename\":",
+			mt_scan_scope_str((enum mt_scan_scope)a->scope));
+		jmstr(&b, m, &a->filename);
+		jprintf(&b, ",\"offset\":%" PRIu64 "}\n", a->offset);
+	}
 	return b.len;
 }

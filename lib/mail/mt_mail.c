@@ -9,12 +9,41 @@
 
 #include "mt_common.h"
 #include "mt_mail.h"
+#include "mt_mime.h"
 
 struct rte_mempool *
 mt_mail_pool_create(const char *name, unsigned n, int socket_id)
 {
 	return rte_mempool_create(name, n, sizeof(struct mt_mail), n > 1024 ? 64 : 0, 0,
 				  NULL, NULL, NULL, NULL, socket_id, 0);
+}
+
+struct rte_mempool *
+mt_mail_pool_create_scan(const char *name, unsigned n, int socket_id)
+{
+	return rte_mempool_create(name, n, sizeof(struct mt_mail) + RTE_ALIGN_CEIL(mt_mime_size(), 64),
+				  n > 1024 ? 64 : 0, 0, NULL, NULL, NULL, NULL, socket_id, 0);
+}
+
+void *
+mt_mail_mime(struct mt_mail *m)
+{
+	if (rte_mempool_from_obj(m)->elt_size < sizeof(*m) + mt_mime_size())
+		return NULL;
+	return m + 1;
+}
+
+void
+mt_mail_set_aux(struct mt_mail *m, struct mt_mail_str *dst, const char *s, size_t len)
+{
+	if (len > (size_t)(MT_MAIL_ARENA - m->arena_used)) {
+		dst->off = dst->len = 0;
+		return;
+	}
+	memcpy(m->arena + m->arena_used, s, len);
+	dst->off = m->arena_used;
+	dst->len = (uint16_t)len;
+	m->arena_used = (uint16_t)(m->arena_used + len);
 }
 
 struct mt_mail *
@@ -35,6 +64,7 @@ mt_mail_put(struct mt_mail *m)
 	if (m == NULL)
 		return;
 	rte_pktmbuf_free(m->head);
+	mt_scan_db_put(m->scan_db);
 	rte_mempool_put(rte_mempool_from_obj(m), m);
 }
 

@@ -27,6 +27,7 @@
 #include <rte_mempool.h>
 
 #include "mt_flow.h"
+#include "mt_scan.h"
 
 #define MT_MAIL_MAX_RCPT 128
 #define MT_MAIL_ARENA 4096
@@ -57,6 +58,42 @@
 struct mt_mail_str {
 	uint16_t off;
 	uint16_t len;
+};
+
+
+/*
+ * Scan results (lib/scan, fed by lib/session).  matches: one entry per
+ * (rule, scope), bounded; alerts: one per rule and part (the first match
+ * of the rule in that part), bounded; what does not fit is counted.  The
+ * rule pointers stay valid while the mail holds scan_db (a reference,
+ * dropped by mt_mail_put).
+ */
+#define MT_MAIL_MAX_MATCHES 32
+#define MT_MAIL_MAX_ALERTS 16
+
+struct mt_mail_match {
+	const struct mt_scan_rule *rule;
+	uint32_t count;
+	uint8_t scope;            /* enum mt_scan_scope */
+	uint32_t alerted_part;    /* part index + 1 of its last alert, 0 none */
+};
+
+struct mt_mail_alert {
+	const struct mt_scan_rule *rule;
+	uint64_t ts_ns;           /* time of the packet that completed it */
+	uint64_t offset;          /* stream offset just past the match */
+	uint8_t scope;            /* enum mt_scan_scope */
+	struct mt_mail_str filename; /* part filename, in the arena */
+};
+
+/* The scanning state of the mail being rebuilt (worker only). */
+struct mt_mail_scan {
+	struct mt_scan_stream hdr;   /* headers: every header section */
+	struct mt_scan_stream part;  /* body or attachment: the open part */
+	uint32_t part_index;         /* index + 1 of the open part, 0 none */
+	uint16_t part_name_len;
+	uint8_t part_scope;
+	char part_name[256];
 };
 
 struct mt_mail_rcpt {
@@ -93,11 +130,41 @@ struct mt_mail {
 	uint16_t n_rcpt;
 	uint16_t arena_used;
 	struct mt_mail_rcpt rcpt[MT_MAIL_MAX_RCPT];
+	/* scan results: scan_db != NULL when the mail was scanned */
+	struct mt_scan_db *scan_db;
+	uint8_t quarantine;
+	uint16_t n_matches;
+	uint16_t n_alerts;
+	uint32_t matches_lost;    /* (rule, scope) pairs beyond MT_MAIL_MAX_MATCHES */
+	uint32_t alerts_lost;     /* alerts beyond MT_MAIL_MAX_ALERTS */
+	uint32_t mime_flags;      /* MT_MIME_F_* of the message */
+	uint64_t scan_bytes;      /* octets given to scan streams */
+	struct mt_mail_match matches[MT_MAIL_MAX_MATCHES];
+	struct mt_mail_alert alerts[MT_MAIL_MAX_ALERTS];
+	struct mt_mail_scan scan;
 	char arena[MT_MAIL_ARENA];
+	/* with mt_mail_pool_create_scan(): the MIME parser state follows */
 };
 
 /* Create the pool of mail objects. NULL with rte_errno on failure. */
 struct rte_mempool *mt_mail_pool_create(const char *name, unsigned n, int socket_id);
+
+/* Same, with room for a MIME parser (mt_mime_size()) after each mail. */
+struct rte_mempool *mt_mail_pool_create_scan(const char *name, unsigned n, int socket_id);
+
+/* The MIME parser state of m, or NULL if its pool has none. */
+void *mt_mail_mime(struct mt_mail *m);
+
+/* Copy into the arena without flagging the envelope (len 0 if no room). */
+void mt_mail_set_aux(struct mt_mail *m, struct mt_mail_str *dst, const char *s, size_t len);
+
+/*
+ * The mail's alerts as JSON lines (one per alert, each ending in '\n';
+ * EVE field names: timestamp, src_ip, ..., alert{signature_id, signature,
+ * severity, category, tags}, smtp{helo, mail_from, rcpt_to}, and scope,
+ * filename, offset).  Returns the length it needs (like snprintf).
+ */
+size_t mt_mail_alerts_json(const struct mt_mail *m, const char *id, char *buf, size_t size);
 
 /* A zeroed mail from pool, or NULL if empty. */
 struct mt_mail *mt_mail_get(struct rte_mempool *pool);

@@ -67,6 +67,7 @@ pl_worker_emit(struct mt_session_env *env, struct mt_mail *m)
 		goto sent;
 	}
 	MT_STAT_INC(env->st, mail_drop_ring_full);
+	MT_STAT_ADD(env->st, scan_alerts_dropped, m->n_alerts);
 	mt_mail_put(m);
 	return;
 sent:

@@ -14,6 +14,9 @@
  *
  * There is one writer per pipeline, so its state is this file's.
  */
+#include <errno.h>
+#include <unistd.h>
+
 #include <rte_cycles.h>
 
 #include "pipeline_priv.h"
@@ -98,6 +101,63 @@ configure(struct pl_writer *wr)
 	ws.configured = 1;
 }
 
+#define ALERT_BUF (64u << 10)
+
+/* Append the alerts of the mails just written to the alert file (one
+ * write per batch; a line never straddles two writes). */
+static void
+write_alerts(struct pl_writer *wr, struct mt_stats *st, struct mt_mail **mails, unsigned n)
+{
+	static char buf[ALERT_BUF];
+	static uint64_t err_tsc;
+	struct mt_pipeline *p = wr->p;
+	size_t len = 0, k;
+	unsigned i, lines = 0;
+	char id[32];
+	ssize_t w;
+
+	if (p->alert_fd < 0)
+		return;
+	for (i = 0; i <= n; i++) {
+		if (i < n && mails[i]->n_alerts == 0)
+			continue;
+		if (i < n) {
+			mt_mail_id(mails[i], mt_spool_run_id(wr->spool), id, sizeof(id));
+			k = mt_mail_alerts_json(mails[i], id, buf + len, ALERT_BUF - len);
+			if (k < ALERT_BUF - len) {
+				len += k;
+				lines += mails[i]->n_alerts;
+				continue;
+			}
+		}
+		/* flush (end of batch, or this mail does not fit) */
+		if (len > 0) {
+			w = write(p->alert_fd, buf, len);
+			if (w == (ssize_t)len) {
+				MT_STAT_ADD(st, scan_alerts_written, lines);
+			} else {
+				MT_STAT_ADD(st, scan_alerts_dropped, lines);
+				if (rte_get_tsc_cycles() - err_tsc > rte_get_tsc_hz() * WR_ALERT_S) {
+					err_tsc = rte_get_tsc_cycles();
+					PL_LOG(ERR, "alert file %s: %s", p->alert_path,
+					       w < 0 ? strerror(errno) : "short write");
+				}
+			}
+			len = 0;
+			lines = 0;
+		}
+		if (i < n) {
+			k = mt_mail_alerts_json(mails[i], id, buf, ALERT_BUF);
+			if (k < ALERT_BUF) {
+				len = k;
+				lines = mails[i]->n_alerts;
+			} else {
+				MT_STAT_ADD(st, scan_alerts_dropped, mails[i]->n_alerts);
+			}
+		}
+	}
+}
+
 /* Write what is held; on failure pause (or, quitting, give the rest up). */
 static void
 write_held(struct pl_writer *wr, struct mt_stats *st, uint64_t now)
@@ -106,6 +166,7 @@ write_held(struct pl_writer *wr, struct mt_stats *st, uint64_t now)
 	unsigned k, w;
 
 	w = mt_spool_write_burst(wr->spool, ws.held, ws.n_held, &err);
+	write_alerts(wr, st, ws.held, w);
 	for (k = 0; k < w; k++)
 		mt_mail_put(ws.held[k]);
 	if (w == ws.n_held) {
@@ -123,8 +184,10 @@ write_held(struct pl_writer *wr, struct mt_stats *st, uint64_t now)
 	if (mt_pipeline_quit) {
 		/* asked to stop and the spool still fails: give up, counted */
 		MT_STAT_ADD(st, wr_errors, ws.n_held);
-		for (k = 0; k < ws.n_held; k++)
+		for (k = 0; k < ws.n_held; k++) {
+			MT_STAT_ADD(st, scan_alerts_dropped, ws.held[k]->n_alerts);
 			mt_mail_put(ws.held[k]);
+		}
 		PL_LOG(ERR, "%s; quitting: %u mail(s) not written", err.msg, ws.n_held);
 		ws.n_held = 0;
 		return;

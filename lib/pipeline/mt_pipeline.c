@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <string.h>
 #include <time.h>
 
@@ -16,10 +19,13 @@
 
 RTE_LOG_REGISTER(mt_logtype_pipeline, mailtap.pipeline, INFO);
 
+int pl_ctl_register(struct mt_pipeline *p);  /* ctl.c */
+
 int mt_pkt_meta_offset = -1;
 int mt_ts_offset = -1;
 uint64_t mt_ts_flag;
 volatile int mt_pipeline_quit;
+static volatile int reload_asked;
 
 /* What one lcore runs. */
 struct pl_plan {
@@ -36,6 +42,117 @@ void
 mt_pipeline_stop(void)
 {
 	mt_pipeline_quit = 1;
+}
+
+void
+mt_pipeline_reload_rules(void)
+{
+	reload_asked = 1;
+}
+
+/* ---- [scan] ------------------------------------------------------------ */
+
+static void
+log_rule_error(void *ctx, const char *msg)
+{
+	(void)ctx;
+	PL_LOG(ERR, "%s", msg);
+}
+
+static int
+scan_load(struct mt_pipeline *p, struct mt_scan_db **db, struct mt_err *err)
+{
+	struct mt_scan_params prm = {
+		.socket_id = p->scan_socket,
+		.on_error = log_rule_error,
+	};
+
+	return mt_scan_db_load(p->scan_paths, p->n_scan_paths, &prm, db, err);
+}
+
+/* Rules (on the workers' socket), handle, alert file. */
+static int
+scan_setup(struct mt_pipeline *p, struct mt_err *err)
+{
+	const struct mt_conf *c = &p->conf;
+	struct mt_scan_db *db;
+	char *tok, *save = NULL;
+	int rc;
+
+	p->alert_fd = -1;
+	snprintf(p->scan_paths_buf, sizeof(p->scan_paths_buf), "%s", c->scan_rules);
+	for (tok = strtok_r(p->scan_paths_buf, ",", &save); tok != NULL;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (p->n_scan_paths == MT_PIPELINE_MAX_RULES_FILES)
+			return mt_err_set(err, EINVAL, "[scan] rules: more than %d files",
+					  MT_PIPELINE_MAX_RULES_FILES);
+		p->scan_paths[p->n_scan_paths++] = tok;
+	}
+	if (p->n_scan_paths == 0)
+		return 0;
+	rc = scan_load(p, &db, err);
+	if (rc < 0)
+		return rc;
+	p->scan = mt_scan_handle_create(db, p->n_wk, err);
+	if (p->scan == NULL) {
+		mt_scan_db_put(db);
+		return -ENOMEM;
+	}
+	if (c->scan_alert_file[0] != '\0')
+		snprintf(p->alert_path, sizeof(p->alert_path), "%s", c->scan_alert_file);
+	else
+		snprintf(p->alert_path, sizeof(p->alert_path), "%s/alerts.json", c->spool_dir);
+	p->alert_fd = open(p->alert_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (p->alert_fd < 0)
+		return mt_err_set(err, errno, "[scan] alert file %s: %s", p->alert_path,
+				  strerror(errno));
+	if (fchmod(p->alert_fd, 0640) != 0)
+		PL_LOG(WARNING, "alert file %s: chmod 0640: %s", p->alert_path, strerror(errno));
+	PL_LOG(INFO, "scan: %u rules from %u file(s), %zu bytes compiled on socket %d; "
+	       "alerts to %s", mt_scan_db_rule_count(db), p->n_scan_paths, mt_scan_db_bytes(db),
+	       p->scan_socket, p->alert_path);
+	return 0;
+}
+
+/* SIGHUP: compile here, off the lcores, then swap (waits for every
+ * worker to pass a refresh; mails in flight keep their rules). */
+static void
+scan_reload(struct mt_pipeline *p)
+{
+	struct mt_scan_db *db;
+	struct mt_err err;
+	uint64_t t0 = rte_get_tsc_cycles();
+
+	if (p->scan == NULL) {
+		PL_LOG(NOTICE, "SIGHUP: no [scan] rules configured, nothing to reload");
+		return;
+	}
+	if (scan_load(p, &db, &err) < 0) {
+		__atomic_add_fetch(&p->scan_reload_failures, 1, __ATOMIC_RELAXED);
+		PL_LOG(ERR, "scan: reload failed (%s); the running rules stay", err.msg);
+		return;
+	}
+	mt_scan_handle_swap(p->scan, db);
+	__atomic_add_fetch(&p->scan_reloads, 1, __ATOMIC_RELAXED);
+	PL_LOG(NOTICE, "scan: rules reloaded: generation %" PRIu64 ", %u rules, %zu bytes, "
+	       "%.1f ms", mt_scan_db_generation(db), mt_scan_db_rule_count(db),
+	       mt_scan_db_bytes(db),
+	       (double)(rte_get_tsc_cycles() - t0) * 1e3 / (double)rte_get_tsc_hz());
+}
+
+static void *
+reload_thread(void *arg)
+{
+	struct mt_pipeline *p = arg;
+
+	while (!p->reload_stop) {
+		if (reload_asked) {
+			reload_asked = 0;
+			scan_reload(p);
+		}
+		usleep(20000);
+	}
+	return NULL;
 }
 
 static int
@@ -116,7 +233,9 @@ create_pools(struct mt_pipeline *p, struct mt_err *err)
 	p->chunk_pool = rte_pktmbuf_pool_create("mt_chunks", c->chunk_pool_size, 32, 0,
 						(uint16_t)(c->chunk_size + RTE_PKTMBUF_HEADROOM),
 						sock);
-	p->mail_pool = mt_mail_pool_create("mt_mails", c->mail_pool_size, sock);
+	p->mail_pool = c->scan_rules[0] != '\0' ?
+		mt_mail_pool_create_scan("mt_mails", c->mail_pool_size, sock) :
+		mt_mail_pool_create("mt_mails", c->mail_pool_size, sock);
 	if (p->pkt_pool == NULL || p->chunk_pool == NULL || p->mail_pool == NULL)
 		return mt_err_set(err, ENOMEM,
 				  "cannot create mempools (%u packets, %u chunks of %u B, %u "
@@ -138,6 +257,7 @@ create_roles(struct mt_pipeline *p, struct mt_err *err)
 	rc = assign_roles(p, rx_l, wk_l, &wr_l, err);
 	if (rc != 0)
 		return rc;
+	p->scan_socket = (int)rte_lcore_to_socket_id(wk_l[0]);
 	for (r = 0; r < p->n_rx; r++) {
 		p->rx[r] = rte_zmalloc_socket("mt_rx", sizeof(struct pl_rx), RTE_CACHE_LINE_SIZE,
 					      (int)rte_lcore_to_socket_id(rx_l[r]));
@@ -218,7 +338,7 @@ create_roles(struct mt_pipeline *p, struct mt_err *err)
 	if (p->wr->spool == NULL)
 		return -EIO;
 	plans[wr_l].wr = p->wr;
-	return 0;
+	return scan_setup(p, err);
 }
 
 struct mt_pipeline *
@@ -233,6 +353,7 @@ mt_pipeline_create(const struct mt_conf *conf, struct mt_err *err)
 		return NULL;
 	}
 	p->conf = *conf;
+	p->alert_fd = -1;
 	p->run_id = (uint32_t)time(NULL);
 	p->timeout_tsc[MT_FLOW_HANDSHAKE] = (uint64_t)conf->handshake_timeout_s * rte_get_tsc_hz();
 	p->timeout_tsc[MT_FLOW_CLOSING] = (uint64_t)conf->closing_timeout_s * rte_get_tsc_hz();
@@ -249,6 +370,7 @@ mt_pipeline_create(const struct mt_conf *conf, struct mt_err *err)
 	if (create_pools(p, err) != 0 || pl_ports_setup(p, err) != 0 ||
 	    create_roles(p, err) != 0)
 		goto fail;
+	pl_ctl_register(p);  /* /mailtap/ports (ctl.c); failing only loses that command */
 	return p;
 fail:
 	mt_pipeline_free(p);
@@ -262,11 +384,34 @@ lcore_loop(void *arg)
 	struct pl_plan *pl = &plans[rte_lcore_id()];
 	unsigned i, work, idle = 0, live;
 
+	struct mt_err err;
+
 	if (pl->n_rx == 0 && pl->n_wk == 0 && pl->wr == NULL)
 		return 0;
+	/* scanners on the workers' own lcore (scratch: first touch here) */
+	for (i = 0; i < pl->n_wk && p->scan != NULL; i++) {
+		pl->wk[i]->scan = mt_scan_worker_create(p->scan, pl->wk[i]->idx, &err);
+		if (pl->wk[i]->scan == NULL)
+			PL_LOG(ERR, "%s; worker %u does not scan", err.msg, pl->wk[i]->idx);
+		pl->wk[i]->env.scan = pl->wk[i]->scan;
+	}
 	for (;;) {
 		work = 0;
 		live = 0;
+		for (i = 0; i < pl->n_wk; i++) {
+			if (pl->wk[i]->scan == NULL)
+				continue;
+			mt_scan_worker_refresh(pl->wk[i]->scan);
+			if (pl->wk[i]->idx == 0) {
+				/* the reload thread is no lcore: mirror its counts */
+				struct mt_stats *st = mt_stats_self();
+
+				st->v[MT_STAT_scan_reloads] =
+					__atomic_load_n(&p->scan_reloads, __ATOMIC_RELAXED);
+				st->v[MT_STAT_scan_reload_failures] =
+					__atomic_load_n(&p->scan_reload_failures, __ATOMIC_RELAXED);
+			}
+		}
 		for (i = 0; i < pl->n_rx; i++) {
 			work += pl_rx_step(pl->rx[i]);
 			live += !pl->rx[i]->done;
@@ -290,6 +435,12 @@ lcore_loop(void *arg)
 			rte_pause();
 		}
 	}
+	/* drained: every mail of these workers has ended */
+	for (i = 0; i < pl->n_wk; i++) {
+		pl->wk[i]->env.scan = NULL;
+		mt_scan_worker_free(pl->wk[i]->scan);
+		pl->wk[i]->scan = NULL;
+	}
 	return 0;
 }
 
@@ -304,8 +455,22 @@ mt_pipeline_run(struct mt_pipeline *p)
 		PL_LOG(ERR, "%s", err.msg);
 		return rc;
 	}
+	p->reload_stop = 0;
+	if (p->scan != NULL) {
+		if (pthread_create(&p->reload_thr, NULL, reload_thread, p) == 0) {
+			p->reload_started = 1;
+			pthread_setname_np(p->reload_thr, "mt-reload");
+		} else {
+			PL_LOG(WARNING, "cannot start the reload thread: SIGHUP is ignored");
+		}
+	}
 	rte_eal_mp_remote_launch(lcore_loop, p, CALL_MAIN);
 	rte_eal_mp_wait_lcore();
+	if (p->reload_started) {
+		p->reload_stop = 1;
+		pthread_join(p->reload_thr, NULL);
+		p->reload_started = 0;
+	}
 	return 0;
 }
 
@@ -338,6 +503,9 @@ mt_pipeline_print_roles(const struct mt_pipeline *p, FILE *out)
 		fprintf(out, "  policy: registered, %u server prefixes (%u IPv4 + %u IPv6 "
 			"ranges): only unregistered clients -> registered servers\n",
 			p->policy.n_prefixes, p->policy.n4, p->policy.n6);
+	if (p->scan != NULL)
+		fprintf(out, "  scan: rules from %u file(s) (SIGHUP reloads), alerts to %s\n",
+			p->n_scan_paths, p->alert_path);
 	RTE_LCORE_FOREACH(id) {
 		role_names(id, roles, sizeof(roles));
 		fprintf(out, "  lcore %u (socket %u): %s\n", id, rte_lcore_to_socket_id(id),
@@ -423,6 +591,13 @@ mt_pipeline_free(struct mt_pipeline *p)
 	}
 	for (r = 0; r < p->n_rx; r++)
 		rte_free(p->rx[r]);
+	if (p->reload_started) {
+		p->reload_stop = 1;
+		pthread_join(p->reload_thr, NULL);
+	}
+	mt_scan_handle_free(p->scan);
+	if (p->alert_fd >= 0)
+		close(p->alert_fd);
 	if (p->wr != NULL)
 		mt_spool_close(p->wr->spool);
 	rte_free(p->wr);

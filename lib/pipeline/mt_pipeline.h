@@ -26,6 +26,9 @@
 
 struct mt_pipeline;
 
+/* [scan] rules: files per load at most. */
+#define MT_PIPELINE_MAX_RULES_FILES 64
+
 /* Set up ports, pools, rings, roles and the spool after rte_eal_init().
  * NULL with err set on failure. */
 struct mt_pipeline *mt_pipeline_create(const struct mt_conf *conf, struct mt_err *err);
@@ -36,6 +39,10 @@ int mt_pipeline_run(struct mt_pipeline *p);
 
 /* Ask the pipeline to drain and stop (async-signal-safe). */
 void mt_pipeline_stop(void);
+
+/* Ask the pipeline to compile its rules files again and swap them in
+ * (async-signal-safe: SIGHUP; the reload thread does the work). */
+void mt_pipeline_reload_rules(void);
 
 /* Print the lcore roles (at start). */
 void mt_pipeline_print_roles(const struct mt_pipeline *p, FILE *out);

@@ -3,6 +3,7 @@
 #ifndef PIPELINE_PRIV_H
 #define PIPELINE_PRIV_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include <rte_atomic.h>
@@ -14,7 +15,9 @@
 #include "mt_common.h"
 #include "mt_conf.h"
 #include "mt_flow.h"
+#include "mt_pipeline.h"
 #include "mt_policy.h"
+#include "mt_scan.h"
 #include "mt_session.h"
 #include "mt_spool.h"
 #include "mt_stats.h"
@@ -90,6 +93,7 @@ struct pl_worker {
 	unsigned next_in;
 	struct mt_flow_table *flows;
 	struct mt_session_env env;
+	struct mt_scan_worker *scan;      /* created on the worker's lcore */
 	volatile uint32_t done;
 	unsigned ooo_pieces;              /* out-of-order pieces held */
 	unsigned max_ooo_pieces;
@@ -123,6 +127,19 @@ struct mt_pipeline {
 	struct pl_writer *wr;
 	uint8_t smtp_port[65536 / 8];     /* bitmap of server ports */
 	struct mt_policy policy;          /* [policy], read by RX lcores */
+	/* [scan]: NULL when off */
+	struct mt_scan_handle *scan;
+	const char *scan_paths[MT_PIPELINE_MAX_RULES_FILES];
+	unsigned n_scan_paths;
+	char scan_paths_buf[sizeof(((struct mt_conf *)0)->scan_rules)];
+	int scan_socket;
+	int alert_fd;                     /* -1: none */
+	char alert_path[MT_CONF_PATH_MAX + 32];
+	pthread_t reload_thr;             /* SIGHUP reload thread */
+	int reload_started;
+	volatile int reload_stop;
+	uint64_t scan_reloads;            /* written by the control thread */
+	uint64_t scan_reload_failures;
 };
 
 static inline int

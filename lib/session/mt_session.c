@@ -3,6 +3,7 @@
 
 #include "mt_common.h"
 #include "mt_decode.h"
+#include "mt_mime.h"
 #include "mt_session.h"
 #include "mt_smtp.h"
 #include "mt_tcp.h"
@@ -69,6 +70,191 @@ on_helo(void *ctx, const char *name, size_t len)
 	memcpy(s->helo, name, s->helo_len);
 }
 
+
+/* ---- scanning (lib/mime -> lib/scan), per mail ------------------------ */
+
+/* A match: count it per (rule, scope); alert on the first match of a rule
+ * in each part (once per mail for headers and envelope). */
+static void
+scan_match(void *ctx, const struct mt_scan_rule *rule, enum mt_scan_scope scope,
+	   uint64_t offset)
+{
+	struct mt_session *s = ctx;
+	struct mt_mail *m = s->mail;
+	struct mt_stats *st = s->env->st;
+	struct mt_mail_match *x = NULL;
+	struct mt_mail_alert *a;
+	uint32_t key = scope >= MT_SCAN_BODY ? m->scan.part_index : UINT32_MAX;
+	unsigned i;
+
+	MT_STAT_INC(st, scan_matches);
+	if (rule->quarantine)
+		m->quarantine = 1;
+	for (i = 0; i < m->n_matches; i++) {
+		if (m->matches[i].rule == rule && m->matches[i].scope == scope) {
+			x = &m->matches[i];
+			break;
+		}
+	}
+	if (x == NULL) {
+		if (m->n_matches < MT_MAIL_MAX_MATCHES) {
+			x = &m->matches[m->n_matches++];
+			x->rule = rule;
+			x->scope = (uint8_t)scope;
+			x->count = 0;
+			x->alerted_part = 0;
+		} else {
+			m->matches_lost++;
+		}
+	}
+	if (x != NULL) {
+		x->count++;
+		if (x->alerted_part == key)
+			return;
+		x->alerted_part = key;
+	}
+	MT_STAT_INC(st, scan_alerts);
+	if (m->n_alerts == MT_MAIL_MAX_ALERTS) {
+		m->alerts_lost++;
+		MT_STAT_INC(st, scan_alerts_dropped);
+		return;
+	}
+	a = &m->alerts[m->n_alerts++];
+	a->rule = rule;
+	a->ts_ns = s->env->now_ns;
+	a->offset = offset;
+	a->scope = (uint8_t)scope;
+	a->filename.off = a->filename.len = 0;
+	if (scope >= MT_SCAN_BODY && m->scan.part_name_len > 0)
+		mt_mail_set_aux(m, &a->filename, m->scan.part_name, m->scan.part_name_len);
+}
+
+static void
+scan_open(struct mt_session *s, struct mt_scan_stream *st, enum mt_scan_scope scope)
+{
+	if (mt_scan_stream_open(s->env->scan, s->mail->scan_db, st, scope, scan_match, s) != 0)
+		MT_STAT_INC(s->env->st, scan_stream_nomem);
+}
+
+static void
+scan_close(struct mt_session *s, struct mt_scan_stream *st)
+{
+	mt_scan_stream_close(s->env->scan, st);
+	s->mail->scan_bytes += st->bytes;
+	MT_STAT_ADD(s->env->st, scan_bytes, st->bytes);
+	st->bytes = 0;
+}
+
+static void
+mime_header(void *ctx, unsigned depth, const uint8_t *p, size_t n)
+{
+	struct mt_session *s = ctx;
+
+	(void)depth;
+	mt_scan_stream_feed(s->env->scan, &s->mail->scan.hdr, p, n);
+}
+
+static void
+mime_part_begin(void *ctx, const struct mt_mime_part *part)
+{
+	struct mt_session *s = ctx;
+	struct mt_mail_scan *sc = &s->mail->scan;
+	size_t n = strlen(part->filename);
+
+	sc->part_index = part->index + 1;
+	sc->part_name_len = (uint16_t)MT_MIN(n, sizeof(sc->part_name));
+	memcpy(sc->part_name, part->filename, sc->part_name_len);
+	scan_open(s, &sc->part,
+		  part->scope == MT_MIME_SCOPE_ATTACHMENT ? MT_SCAN_ATTACHMENT : MT_SCAN_BODY);
+}
+
+static void
+mime_part_data(void *ctx, const uint8_t *p, size_t n)
+{
+	struct mt_session *s = ctx;
+
+	mt_scan_stream_feed(s->env->scan, &s->mail->scan.part, p, n);
+}
+
+static void
+mime_part_end(void *ctx, const struct mt_mime_part *part)
+{
+	struct mt_session *s = ctx;
+
+	(void)part;
+	scan_close(s, &s->mail->scan.part);
+}
+
+static const struct mt_mime_ops session_mime_ops = {
+	.header = mime_header,
+	.part_begin = mime_part_begin,
+	.part_data = mime_part_data,
+	.part_end = mime_part_end,
+};
+
+/* Mail begins: take the worker's current rules (kept by the mail until
+ * it is freed, see mt_mail_put) and start the MIME parser. */
+static void
+scan_begin(struct mt_session *s, struct mt_mail *m)
+{
+	struct mt_mime *mime = mt_mail_mime(m);
+
+	m->scan_db = mt_scan_mail_begin(s->env->scan);
+	MT_STAT_INC(s->env->st, scan_mails);
+	scan_open(s, &m->scan.hdr, MT_SCAN_HEADERS);
+	if (mime != NULL) {
+		mt_mime_init(mime, &session_mime_ops, s);
+	} else {
+		/* no parser state: the message is one raw body part */
+		m->scan.part_index = 1;
+		scan_open(s, &m->scan.part, MT_SCAN_BODY);
+	}
+}
+
+static void
+scan_data(struct mt_session *s, const uint8_t *p, size_t len)
+{
+	struct mt_mime *mime = mt_mail_mime(s->mail);
+
+	if (mime != NULL)
+		mt_mime_feed(mime, p, len);
+	else
+		mt_scan_stream_feed(s->env->scan, &s->mail->scan.part, p, len);
+}
+
+static void
+scan_envelope_str(struct mt_session *s, struct mt_scan_stream *st, const struct mt_mail_str *v)
+{
+	mt_scan_stream_feed(s->env->scan, st, mt_mail_str(s->mail, v), v->len);
+	mt_scan_stream_feed(s->env->scan, st, "\n", 1);
+}
+
+/* Mail ends: flush the parser (last part_end), close the streams, scan
+ * the envelope (HELO, MAIL FROM, each RCPT TO, one per line). */
+static void
+scan_end(struct mt_session *s, struct mt_mail *m)
+{
+	struct mt_mime *mime = mt_mail_mime(m);
+	struct mt_scan_stream env;
+	unsigned i;
+
+	if (mime != NULL) {
+		mt_mime_close(mime);
+		m->mime_flags = mt_mime_flags(mime);
+	} else {
+		scan_close(s, &m->scan.part);
+	}
+	scan_close(s, &m->scan.hdr);
+	m->scan.part_index = 0;
+	m->scan.part_name_len = 0;
+	scan_open(s, &env, MT_SCAN_ENVELOPE);
+	scan_envelope_str(s, &env, &m->helo);
+	scan_envelope_str(s, &env, &m->mail_from);
+	for (i = 0; i < m->n_rcpt; i++)
+		scan_envelope_str(s, &env, &m->rcpt[i].addr);
+	scan_close(s, &env);
+}
+
 static void
 on_mail_begin(void *ctx, const char *from, size_t len)
 {
@@ -101,6 +287,8 @@ on_mail_begin(void *ctx, const char *from, size_t len)
 	}
 	mt_mail_set_str(m, &m->mail_from, from, len);
 	s->mail = m;
+	if (env->scan != NULL)
+		scan_begin(s, m);
 }
 
 static void
@@ -126,8 +314,11 @@ on_data(void *ctx, const uint8_t *p, size_t len)
 {
 	struct mt_session *s = ctx;
 
-	if (s->mail != NULL)
-		mt_mail_append(s->mail, s->env->chunk_pool, s->env->max_mail_size, p, len);
+	if (s->mail == NULL)
+		return;
+	mt_mail_append(s->mail, s->env->chunk_pool, s->env->max_mail_size, p, len);
+	if (s->mail->scan_db != NULL)
+		scan_data(s, p, len);
 }
 
 static void
@@ -139,6 +330,8 @@ on_mail_end(void *ctx, enum mt_smtp_end how, unsigned code)
 	int keep = 0;
 
 	MT_BUG_ON(!s->in_tx);
+	if (m != NULL && m->scan_db != NULL)
+		scan_end(s, m); /* matches still find their mail in s->mail */
 	s->in_tx = 0;
 	s->mail = NULL;
 	switch (how) {
@@ -181,6 +374,7 @@ on_mail_end(void *ctx, enum mt_smtp_end how, unsigned code)
 		MT_STAT_INC(env->st, mail_chunk_nomem);
 	if (!keep) {
 		MT_STAT_INC(env->st, mail_discarded);
+		MT_STAT_ADD(env->st, scan_alerts_dropped, m->n_alerts);
 		mt_mail_put(m);
 		return;
 	}
@@ -264,12 +458,24 @@ tcp_release(void *ctx, struct mt_tcp_piece *pc)
 	t->s->env->release(t->s->env, pc);
 }
 
+static void tcp_peer_lost(void *ctx, uint32_t seq, struct mt_tcp_counters *c);
+
 static const struct mt_tcp_ops session_tcp_ops = {
 	.deliver = tcp_deliver,
 	.gap = tcp_gap,
 	.hold = tcp_hold,
 	.release = tcp_release,
+	.peer_lost = tcp_peer_lost,
 };
+
+/* A full hold orders the other direction first (see mt_tcp_ops). */
+static void
+tcp_peer_lost(void *ctx, uint32_t seq, struct mt_tcp_counters *c)
+{
+	struct tcp_ctx *t = ctx, p = { .s = t->s, .dir = t->dir ^ 1 };
+
+	mt_tcp_dir_lost_until(&t->s->tcp[p.dir], seq, &t->s->tcp[t->dir], &session_tcp_ops, &p, c);
+}
 
 static void
 count_tcp(struct mt_stats *st, const struct mt_tcp_counters *c)

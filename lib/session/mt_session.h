@@ -18,6 +18,7 @@
 
 #include "mt_flow.h"
 #include "mt_mail.h"
+#include "mt_scan.h"
 #include "mt_stats.h"
 #include "mt_tcp.h"
 
@@ -45,6 +46,10 @@ struct mt_session_env {
 	 * struct mt_tcp_ops); arg is emit_arg. */
 	int (*hold)(struct mt_session_env *env, struct mt_tcp_piece *pc);
 	void (*release)(struct mt_session_env *env, struct mt_tcp_piece *pc);
+	/* Scanning (NULL: off): each mail's message goes through lib/mime
+	 * into per-part streams of this worker's scanner; needs a mail pool
+	 * from mt_mail_pool_create_scan(). */
+	struct mt_scan_worker *scan;
 };
 
 struct mt_session;

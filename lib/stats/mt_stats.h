@@ -101,7 +101,16 @@
 	X(wr_torn_mails, "partial mails cut from them (a crash mid-write)")      \
 	X(wr_torn_bytes, "bytes cut from them")                                  \
 	X(wr_retention_removed, "segments removed by the retention cap")         \
-	X(wr_retention_unconsumed, "... of which no consumer had acknowledged")
+	X(wr_retention_unconsumed, "... of which no consumer had acknowledged") \
+	X(scan_mails, "mails scanned (lib/scan)")                                 \
+	X(scan_bytes, "octets scanned by Hyperscan streams")                     \
+	X(scan_matches, "rule matches reported")                                 \
+	X(scan_alerts, "alerts raised (first match of a rule in a part)")        \
+	X(scan_alerts_written, "alerts written to the alert file")               \
+	X(scan_alerts_dropped, "alerts lost (per-mail bound, mail not spooled, write error)") \
+	X(scan_stream_nomem, "scan streams Hyperscan could not allocate (part not scanned)") \
+	X(scan_reloads, "rule sets swapped in (SIGHUP)")                         \
+	X(scan_reload_failures, "reloads refused: the new rules did not compile")
 
 enum mt_stat {
 #define MT_STAT_ENUM(n, h) MT_STAT_##n,

@@ -294,7 +294,7 @@ test_err_unknown_section(void **state)
 	(void)state;
 	expect_err_at("[pipeline]\nburst = 32\n[pipe]\nburst = 32\n", 3,
 		      "unknown section [pipe] (known: pipeline, flow, smtp, "
-		      "policy, spool, log)");
+		      "policy, spool, scan, log)");
 	expect_err_at("[]\n", 1, "unknown section []");
 	expect_err_at("[GLOBAL]\n", 1, "unknown section [GLOBAL]");
 }
