@@ -5,6 +5,7 @@
  * finished mails to the writer ring.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <time.h>
 
 #include <rte_cycles.h>
@@ -68,6 +69,13 @@ pl_worker_emit(struct mt_session_env *env, struct mt_mail *m)
 	}
 	MT_STAT_INC(env->st, mail_drop_ring_full);
 	MT_STAT_ADD(env->st, scan_alerts_dropped, m->n_alerts);
+	/* a lost mail is an alert-worthy event: one line a second at most */
+	if (rte_get_tsc_cycles() - w->drop_log_tsc > rte_get_tsc_hz()) {
+		w->drop_log_tsc = rte_get_tsc_cycles();
+		PL_LOG(WARNING, "ALERT worker %u: writer ring full, mail dropped "
+		       "(mail_drop_ring_full=%" PRIu64 "): the writer is behind",
+		       w->idx, env->st->v[MT_STAT_mail_drop_ring_full]);
+	}
 	mt_mail_put(m);
 	return;
 sent:
@@ -259,8 +267,10 @@ pl_worker_step(struct pl_worker *w)
 	 * transactions hold the memory, waiting cannot help: go on, and the
 	 * mails are flagged.) */
 	if (p->offline && (rte_ring_free_count(w->out) < p->conf.burst ||
-			   (!rte_ring_empty(w->out) && pools_low(p))))
+			   (!rte_ring_empty(w->out) && pools_low(p)))) {
+		MT_STAT_INC(st, wk_writer_waits);
 		return 0;
+	}
 	for (tries = 0; tries < p->n_rx && n == 0; tries++) {
 		r = w->next_in;
 		w->next_in = (w->next_in + 1) % p->n_rx;

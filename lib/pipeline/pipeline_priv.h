@@ -95,6 +95,7 @@ struct pl_worker {
 	struct mt_session_env env;
 	struct mt_scan_worker *scan;      /* created on the worker's lcore */
 	volatile uint32_t done;
+	uint64_t drop_log_tsc;            /* last ring-full alert line */
 	unsigned ooo_pieces;              /* out-of-order pieces held */
 	unsigned max_ooo_pieces;
 	unsigned n_stash;

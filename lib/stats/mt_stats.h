@@ -85,6 +85,7 @@
 	X(mail_nomem, "transactions not recorded: mail pool empty")               \
 	X(mail_discarded, "transactions not spooled by policy")                   \
 	X(mail_drop_ring_full, "mails dropped: writer ring full (live mode)")     \
+	X(wk_writer_waits, "worker polls skipped: writer ring or pools short (offline)") \
 	X(mail_to_writer, "mails handed to the writer")                           \
 	X(mail_bytes, "message bytes handed to the writer")                       \
 	X(wr_mails, "mails written to the spool")                                 \
