@@ -79,3 +79,31 @@ def tmp(tmp_path):
 
 
 TEST_CONF = os.path.join(os.path.dirname(__file__), "test.conf")
+
+
+def telemetry(prefix, cmd, deadline):
+    """One command on DPDK's telemetry socket (SOCK_SEQPACKET, JSON);
+    returns its value.  The socket answers before mailtapd has registered
+    its commands (an unknown command gets null): ask again until deadline."""
+    import json
+    import socket
+    import time
+    path = "/var/run/dpdk/%s/dpdk_telemetry.v2" % prefix
+    while True:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            s.connect(path)
+            break
+        except OSError:
+            s.close()
+            if time.time() > deadline:
+                raise
+            time.sleep(0.1)
+    with s:
+        json.loads(s.recv(16384).decode())  # the greeting
+        while True:
+            s.send(cmd.encode())
+            value = json.loads(s.recv(1 << 20).decode()).get(cmd.split(",")[0])
+            if value is not None or time.time() > deadline:
+                return value
+            time.sleep(0.1)

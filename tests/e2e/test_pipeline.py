@@ -180,39 +180,12 @@ def test_syn_flood_is_bounded_and_mails_survive(tmp):
     assert rss[2000000] <= rss[20000] * 1.1, rss
 
 
-def _telemetry(prefix, cmd, deadline):
-    """One command on DPDK's telemetry socket (SOCK_SEQPACKET, JSON)."""
-    import socket
-    import time
-    path = "/var/run/dpdk/%s/dpdk_telemetry.v2" % prefix
-    while True:
-        try:
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-            s.connect(path)
-            break
-        except OSError:
-            s.close()
-            if time.time() > deadline:
-                raise
-            time.sleep(0.1)
-    with s:
-        json.loads(s.recv(16384).decode())  # the greeting
-        while True:
-            # the socket answers before mailtapd has registered its
-            # commands: an unknown command gets null, ask again
-            s.send(cmd.encode())
-            reply = json.loads(s.recv(65536).decode())
-            if reply.get(cmd.split(",")[0]) is not None or time.time() > deadline:
-                return reply
-            time.sleep(0.1)
-
-
 def test_counters_on_the_telemetry_socket(tmp):
     """The stats socket is DPDK's telemetry socket: /mailtap/stats sums the
     lcores, /mailtap/lcores lists them and gives one lcore's block."""
     import signal
     import time
-    from conftest import eal_mem, lcores_arg
+    from conftest import eal_mem, lcores_arg, telemetry
     prefix = "mt-e2e-tel-%d" % os.getpid()
     cmd = ([os.path.join(BIN, "mailtapd")] + lcores_arg(2) +
            ["--no-pci", "--file-prefix", prefix] + eal_mem() +
@@ -221,11 +194,11 @@ def test_counters_on_the_telemetry_socket(tmp):
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.time() + 30
-        a = _telemetry(prefix, "/mailtap/stats", deadline)["/mailtap/stats"]
+        a = telemetry(prefix, "/mailtap/stats", deadline)
         time.sleep(0.3)
-        b = _telemetry(prefix, "/mailtap/stats", deadline)["/mailtap/stats"]
-        lcores = _telemetry(prefix, "/mailtap/lcores", deadline)["/mailtap/lcores"]
-        one = _telemetry(prefix, "/mailtap/lcores,%d" % lcores[0], deadline)["/mailtap/lcores"]
+        b = telemetry(prefix, "/mailtap/stats", deadline)
+        lcores = telemetry(prefix, "/mailtap/lcores", deadline)
+        one = telemetry(prefix, "/mailtap/lcores,%d" % lcores[0], deadline)
     finally:
         p.send_signal(signal.SIGTERM)
         p.communicate(timeout=30)

@@ -6,34 +6,14 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import time
 
 import pytest
 
-from conftest import BIN, ROOT, TEST_CONF, eal_mem, lcores_arg
+from conftest import BIN, ROOT, TEST_CONF, eal_mem, lcores_arg, telemetry
 
 MAILTAP = os.path.join(BIN, "mailtap")
-
-
-def telemetry(prefix, cmd, deadline):
-    """One command on DPDK's telemetry socket (SOCK_SEQPACKET, JSON)."""
-    path = "/var/run/dpdk/%s/dpdk_telemetry.v2" % prefix
-    while True:
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        try:
-            s.connect(path)
-            break
-        except OSError:
-            s.close()
-            if time.time() > deadline:
-                raise
-            time.sleep(0.1)
-    with s:
-        json.loads(s.recv(16384).decode())  # the greeting
-        s.send(cmd.encode())
-        return json.loads(s.recv(1 << 20).decode())[cmd.split(",")[0]]
 
 
 def lcore_blocks(prefix):
