@@ -54,7 +54,8 @@ def _send_split(c, side, data, cuts):
             last = k
 
 
-def _mail(pcap, n, msg, cuts, sender="alice@outside.example", rcpt="bob@example.net"):
+def _mail(pcap, n, msg, cuts, sender="alice@outside.example", rcpt="bob@example.net",
+          bdat=False):
     c = _Conn(pcap, CLI, 41000 + n, SRV, 0x20000000 + n * 7919)
     c.send(1, b"220 mx.example.net ESMTP\r\n")
     c.send(0, b"EHLO client.outside.example\r\n")
@@ -63,10 +64,22 @@ def _mail(pcap, n, msg, cuts, sender="alice@outside.example", rcpt="bob@example.
     c.send(1, b"250 2.1.0 Ok\r\n")
     c.send(0, b"RCPT TO:<%s>\r\n" % rcpt.encode())
     c.send(1, b"250 2.1.5 Ok\r\n")
-    c.send(0, b"DATA\r\n")
-    c.send(1, b"354 go ahead\r\n")
-    _send_split(c, 0, msg + b".\r\n", cuts)
-    c.send(1, b"250 2.0.0 Ok: queued\r\n")
+    if bdat:
+        # CHUNKING (RFC 3030): one BDAT chunk per piece, cut at the cuts
+        pieces, last = [], 0
+        for k in sorted(cuts) + [len(msg)]:
+            if k > last:
+                pieces.append(msg[last:k])
+                last = k
+        for i, piece in enumerate(pieces):
+            lst = b" LAST" if i == len(pieces) - 1 else b""
+            c.send(0, b"BDAT %d%s\r\n" % (len(piece), lst) + piece)
+            c.send(1, b"250 2.0.0 %d octets received\r\n" % len(piece))
+    else:
+        c.send(0, b"DATA\r\n")
+        c.send(1, b"354 go ahead\r\n")
+        _send_split(c, 0, msg + b".\r\n", cuts)
+        c.send(1, b"250 2.0.0 Ok: queued\r\n")
     c.send(0, b"QUIT\r\n")
     c.send(1, b"221 2.0.0 Bye\r\n")
     c.close()
@@ -83,8 +96,9 @@ def eicar_cut_points(msg):
     return [mid, nl + 1, nl + 2 + 3]
 
 
-def write(path, t0=1704067200, clean=1, eicar=1):
-    """The capture: `eicar` EICAR mails then `clean` clean ones; returns the
+def write(path, t0=1704067200, clean=1, eicar=1, bdat=False):
+    """The capture: `eicar` EICAR mails then `clean` clean ones (sent with
+    BDAT chunks cut inside the encoded signature if bdat); returns the
     client ports of the EICAR mails."""
     ports = []
     with open(path, "wb") as f:
@@ -92,10 +106,11 @@ def write(path, t0=1704067200, clean=1, eicar=1):
         n = 0
         for _ in range(eicar):
             msg = eicar_message()
-            ports.append(_mail(pcap, n, msg, eicar_cut_points(msg)))
+            ports.append(_mail(pcap, n, msg, eicar_cut_points(msg), bdat=bdat))
             n += 1
         for _ in range(clean):
-            _mail(pcap, n, clean_message(), [7, 30], sender="carol@outside.example")
+            _mail(pcap, n, clean_message(), [7, 30], sender="carol@outside.example",
+                  bdat=bdat)
             n += 1
     return ports
 

@@ -68,6 +68,24 @@ def test_eicar_in_split_base64_attachment_alerts_once(tmp):
     assert r.counter("scan_bytes") > 0
 
 
+def test_eicar_across_bdat_chunks_alerts_once(tmp):
+    """The message in BDAT chunks whose boundaries fall inside the encoded
+    signature: the stream spans the chunks, the match is found once."""
+    pcap = os.path.join(tmp, "bdat.pcap")
+    ports = scan_mail.write(pcap, clean=1, eicar=1, bdat=True)
+    with open(DEFAULT_RULES) as f, open(os.path.join(tmp, "local.rules"), "w") as g:
+        g.write(f.read())
+    r = mailtapd(tmp, [pcap], config=scan_conf(tmp, "local.rules"))
+    assert r.rc == 0, r
+    eicar = [x for x in alerts(r.spool) if x["alert"]["signature_id"] == 1001]
+    assert len(eicar) == 1 and eicar[0]["src_port"] == ports[0], eicar
+    assert eicar[0]["scope"] == "attachment" and eicar[0]["filename"] == "eicar.com"
+    recs = {m["src_port"]: m for m, _ in compare_spool.read_spool(r.spool)}
+    assert len(recs) == 2
+    assert "bdat" in recs[ports[0]]["flags"] and recs[ports[0]]["complete"], recs[ports[0]]
+    assert recs[ports[0]]["scan"]["quarantine"] is True
+
+
 def test_every_split_point_of_the_base64_attachment(tmp):
     pcap = os.path.join(tmp, "sweep.pcap")
     n = scan_mail.write_sweep(pcap)
