@@ -163,21 +163,26 @@ jp_number(struct jp *p, struct mt_json *out)
 	digits = s;
 	while (s < p->end && *s >= '0' && *s <= '9')
 		s++;
-	if (s == digits)
-		return jp_fail(p, "bad number");
+	if (s == digits || (*digits == '0' && s - digits > 1))
+		return jp_fail(p, "bad number"); /* none, or a leading zero */
 	if (s < p->end && *s == '.') {
 		integral = 0;
-		s++;
+		digits = ++s;
 		while (s < p->end && *s >= '0' && *s <= '9')
 			s++;
+		if (s == digits)
+			return jp_fail(p, "bad number"); /* "1." */
 	}
 	if (s < p->end && (*s == 'e' || *s == 'E')) {
 		integral = 0;
 		s++;
 		if (s < p->end && (*s == '+' || *s == '-'))
 			s++;
+		digits = s;
 		while (s < p->end && *s >= '0' && *s <= '9')
 			s++;
+		if (s == digits)
+			return jp_fail(p, "bad number"); /* "1e" */
 	}
 	len = (size_t)(s - p->s);
 	if (len >= sizeof(tmp))
