@@ -15,7 +15,7 @@ import subprocess
 
 import pytest
 
-from conftest import BIN, TEST_CONF, mailtapd
+from conftest import BIN, TEST_CONF, mailtapd, mtgen
 import compare_spool
 import policy_paths
 
@@ -137,6 +137,91 @@ def test_policy_registered_one_server(tmp, paths_capture):
     assert set(ids.values()) == {1} and len(ids) == 6 * MAILS_PER_PATH, ids
     assert {rec["dest_ip"] for rec, _ in spooled(r.spool)} == {policy_paths.V4["REG1"],
                                                              policy_paths.V6["REG1"]}
+
+
+# ---- the same with mtgen --paths: concurrent, interleaved hops, IPv4 and
+# IPv6, VLAN tags, pipelining, rejected recipients, random segmentation.
+
+GEN_MAILS = 120          # mail i takes path 1 + i mod 6: 20 of each
+GEN_REG = ("192.0.2.25", "192.0.2.26", "2001:db8:2::19", "2001:db8:2::1a")
+
+
+@pytest.fixture(scope="module")
+def gen_paths(tmp_path_factory):
+    d = str(tmp_path_factory.mktemp("genpaths"))
+    pcap, truth = mtgen(d, "paths", "--paths", "--sessions", GEN_MAILS,
+                        "--concurrency", 12, "--ipv6", 40, "--vlan", 20,
+                        "--pipelining", 30, "--rcpt-reject", 10,
+                        "--split", "random", "--seed", 11)
+    with open(os.path.join(truth, "truth.jsonl")) as f:
+        recs = [json.loads(line) for line in f]
+    return pcap, truth, recs
+
+
+def gen_subset(truth, recs, d):
+    """A truth directory (compare_spool's format) holding only recs."""
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "truth.jsonl"), "w") as f:
+        for t in recs:
+            os.symlink(os.path.join(truth, t["file"]), os.path.join(d, t["file"]))
+            f.write(json.dumps(t) + "\n")
+    return d
+
+
+def test_mtgen_paths_truth(gen_paths):
+    """mtgen's truth: the six paths, one record per hop, and its
+    registered_keeps field agrees with the paper's rule on the addresses."""
+    pcap, truth, recs = gen_paths
+    check = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "gen",
+                         "check_truth.py")
+    r = subprocess.run([check, truth, "--pcap", pcap], capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0 and "along the six paths" in r.stdout, r.stdout + r.stderr
+    by_mail = collections.defaultdict(list)
+    for t in recs:
+        by_mail[t["path_mail"]].append(t)
+    assert len(by_mail) == GEN_MAILS
+    hops = {1: 1, 2: 2, 3: 1, 4: 2, 5: 2, 6: 3}
+    for m, ts in by_mail.items():
+        path = ts[0]["path"]
+        assert path == 1 + m % 6 and len(ts) == hops[path], ts
+        assert sorted(t["hop"] for t in ts) == list(range(hops[path]))
+        kept = [t for t in ts
+                if t["server"] in GEN_REG and t["client"] not in GEN_REG]
+        assert len(kept) == 1 and kept[0]["registered_keeps"], ts
+        assert [t["hop"] for t in ts if t["registered_keeps"]] == [kept[0]["hop"]]
+        assert all(t["kept_hop"] == kept[0]["hop"] for t in ts)
+
+
+@pytest.mark.parametrize("lcores", [1, 3])
+def test_mtgen_paths_registered_each_mail_once(tmp, gen_paths, lcores):
+    pcap, truth, recs = gen_paths
+    c = conf(tmp, "mode = registered\nservers = %s\n" % ", ".join(GEN_REG))
+    r = mailtapd(tmp, [pcap], lcores=lcores, config=c)
+    assert r.rc == 0, r
+    kept = [t for t in recs if t["registered_keeps"]]
+    assert len(kept) == GEN_MAILS
+    want = gen_subset(truth, kept, os.path.join(tmp, "truth-registered"))
+    ok, report = compare_spool.compare(r.spool, want)
+    assert ok, "\n".join(report) + "\n" + str(r)
+    ids = message_ids(r.spool)
+    assert len(ids) == GEN_MAILS and set(ids.values()) == {1}, ids
+    assert r.counter("rx_drop_policy") > 0, r
+
+
+@pytest.mark.parametrize("lcores", [1, 3])
+def test_mtgen_paths_all_once_per_hop(tmp, gen_paths, lcores):
+    pcap, truth, recs = gen_paths
+    r = mailtapd(tmp, [pcap], lcores=lcores, config=conf(tmp, "mode = all\n"))
+    assert r.rc == 0, r
+    ok, report = compare_spool.compare(r.spool, truth)
+    assert ok, "\n".join(report) + "\n" + str(r)
+    ids = message_ids(r.spool)
+    hops = collections.Counter(t["path_mail"] for t in recs)
+    assert len(ids) == GEN_MAILS
+    assert sorted(ids.values()) == sorted(hops.values())
+    assert max(ids.values()) == 3  # path 6
+    assert r.counter("rx_drop_policy") == 0, r
 
 
 def check_config(path):

@@ -23,6 +23,14 @@ to exactly its .eml, envelope and ts_us; an affected one must really miss
 bytes (missing_bytes exactly the client bytes absent, unless it began before
 a mid-stream cut; nothing at all present when midstream_cut).
 
+With --paths (summary.json options "paths"), DIR checks also: every mail
+has the hops of its path (1 + path_mail mod 6), one record per hop, each
+hop's client is the previous hop's server, exactly one hop passes the
+registered rule (client not in, server in {192.0.2.25, 192.0.2.26,
+2001:db8:2::19, 2001:db8:2::1a}) and it is the one marked registered_keeps
+and kept_hop, and a relay hop's message is the previous hop's message with
+one Received: header on top.
+
 Exit status 0 if everything holds, 1 otherwise (problems on stderr).
 """
 
@@ -495,6 +503,47 @@ def check_pcap(path, d, recs):
     return len(conns), nmail
 
 
+PATH_HOPS = {1: 1, 2: 2, 3: 1, 4: 2, 5: 2, 6: 3}
+PATH_REG = {"192.0.2.25", "192.0.2.26", "2001:db8:2::19", "2001:db8:2::1a"}
+
+
+def check_paths(d, recs, nmails):
+    """The --paths fields (see the module text)."""
+    by = {}
+    for r in recs:
+        if not all(k in r for k in ("path", "path_mail", "hop", "hops",
+                                     "kept_hop", "registered_keeps")):
+            err("record %r lacks the --paths fields" % r.get("n"))
+            return
+        by.setdefault(r["path_mail"], []).append(r)
+    if sorted(by) != list(range(nmails)):
+        err("--paths: %d mails in truth, %d asked" % (len(by), nmails))
+    for m, hops in sorted(by.items()):
+        hops.sort(key=lambda r: r["hop"])
+        path = hops[0]["path"]
+        if path != 1 + m % 6 or len(hops) != PATH_HOPS[path] or \
+                [r["hop"] for r in hops] != list(range(len(hops))):
+            err("mail %d: path %d, hops %r" % (m, path, [r["hop"] for r in hops]))
+            continue
+        kept = [r["hop"] for r in hops
+                if r["server"] in PATH_REG and r["client"] not in PATH_REG]
+        marked = [r["hop"] for r in hops if r["registered_keeps"]]
+        if len(kept) != 1 or marked != kept or \
+                any(r["kept_hop"] != kept[0] for r in hops):
+            err("mail %d: rule keeps hops %r, truth marks %r" % (m, kept, marked))
+        for a, b in zip(hops, hops[1:]):
+            if b["client"] != a["server"]:
+                err("mail %d hop %d: client %s, previous server %s" %
+                    (m, b["hop"], b["client"], a["server"]))
+            pa = open(os.path.join(d, a["file"]), "rb").read()
+            pb = open(os.path.join(d, b["file"]), "rb").read()
+            head = pb[:len(pb) - len(pa)]
+            if not pb.endswith(pa) or not head.startswith(b"Received: ") or \
+                    b"\r\n" in head.replace(b"\r\n\t", b"")[:-2]:
+                err("mail %d hop %d: not the previous hop's message under "
+                    "one Received: header" % (m, b["hop"]))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("dir")
@@ -507,7 +556,11 @@ def main():
         imp = None
         sp = os.path.join(a.dir, "summary.json")
         if os.path.exists(sp):
-            imp = json.load(open(sp)).get("impairments")
+            summ = json.load(open(sp))
+            imp = summ.get("impairments")
+            if summ.get("options", {}).get("paths"):
+                check_paths(a.dir, recs, summ.get("path_mails", 0))
+                msg += ", %d along the six paths" % summ.get("path_mails", 0)
         if imp is not None:
             for r in recs + rej:
                 if not all(k in r for k in IMPAIRED):

@@ -9,7 +9,8 @@
  *	      [--pipelining PCT] [--rcpt-reject PCT] [--ipv6 PCT]
  *	      [--vlan PCT] [--helo PCT] [--servers N] [--start-time EPOCH]
  *	      [--reorder PCT] [--reorder-window W] [--duplicate PCT]
- *	      [--drop PCT] [--overlap PCT] [--midstream PCT] [--quiet]
+ *	      [--drop PCT] [--overlap PCT] [--midstream PCT] [--paths]
+ *	      [--quiet]
  *
  * DESCRIPTION
  *	mtgen writes a pcap (Ethernet, DLT_EN10MB, microsecond timestamps)
@@ -50,6 +51,12 @@
  *	(first data wins), and sessions whose start the tap never saw.  The
  *	truth then says per transaction whether it was affected, how many
  *	client bytes are missing, and the TCP sequence ranges it spans.
+ *
+ *	--paths: the six mail paths of the monitoring paper through two
+ *	registered servers (192.0.2.25, 192.0.2.26); every hop of a mail is
+ *	its own SMTP session, a relay adds a Received: header, and the truth
+ *	names each record's path, hop, endpoints and whether it is the copy
+ *	the registered-server policy keeps (tests/gen/README.md).
  *
  *	Messages are RFC 5322 with CRLF line ends, ~70% text/plain, ~30%
  *	multipart/mixed with a base64 attachment; bodies deliberately hold
@@ -262,6 +269,9 @@ static struct {
 	bool quiet;
 	/* impairments, percentages */
 	unsigned reorder, rwin, duplicate, drop, overlap, midstream;
+	/* --paths: --sessions counts mails, each one a chain of hops */
+	bool paths;
+	uint64_t path_mails;
 } opt = {
 	.sessions = 100,
 	.conc = 10,
@@ -376,6 +386,55 @@ struct sess {
 	bool mid_on, mid_wait;	/* tap not started yet; cut set at mid_txn */
 	unsigned mid_txn;
 	uint64_t mid_left;
+	/* --paths */
+	unsigned path, hop, nhops;	/* path 1..6, hop 0..nhops-1 */
+	uint64_t chain_id;		/* the mail (0-based) */
+	struct chain *chain;		/* hand-off to the next hop */
+};
+
+/*
+ * --paths: the paper's six ways a mail crosses the site (MISSION.md,
+ * Source 1).  Nodes: anyIP clients, the two registered servers, and an
+ * outside server.  Each hop is its own SMTP session; a relay hop starts
+ * only after the previous hop's final 250 is on the wire, and forwards
+ * that hop's message with one Received: line prepended.
+ */
+enum node { N_EXTC, N_USER, N_REG1, N_REG2, N_EXTS };
+
+static const struct {
+	unsigned nhops;
+	enum node n[4];
+} paths[7] = {
+	{ 0, { 0 } },
+	{ 1, { N_EXTC, N_REG1 } },
+	{ 2, { N_EXTC, N_REG1, N_REG2 } },
+	{ 1, { N_USER, N_REG1 } },
+	{ 2, { N_USER, N_REG1, N_REG2 } },
+	{ 2, { N_USER, N_REG1, N_EXTS } },
+	{ 3, { N_USER, N_REG1, N_REG2, N_EXTS } },
+};
+#define PATH_CYCLE_HOPS	11	/* hops of paths 1..6 */
+
+static const char *const node_name[] = {
+	"external-client", "internal-user", "internal-1", "internal-2",
+	"external-server"
+};
+
+static bool
+node_registered(enum node n)
+{
+	return n == N_REG1 || n == N_REG2;
+}
+
+/* The message a hop delivered, waiting for the next hop. */
+struct chain {
+	struct chain *next;
+	uint64_t id;
+	unsigned done;		/* hops whose final 250 is on the wire */
+	bool v6;
+	struct txn t;		/* accepted recipients only */
+	enum flavor fl;		/* the receiving server of hop done-1 */
+	char helo[64], cliip[INET6_ADDRSTRLEN], srvname[64];
 };
 
 static struct {
@@ -402,6 +461,9 @@ static struct {
 	uint8_t scratch[MSS_MAX];
 	uint64_t dropped, dropped_bytes, duplicated, reordered, overlapped;
 	uint64_t mid_sessions, mid_packets, aff_mails, aff_rej;
+	/* --paths */
+	struct chain *chains;
+	uint16_t rport[2][2];	/* relay client ports [REG1/REG2][v4/v6] */
 } g;
 
 /* ------------------------------------------------------------------ */
@@ -724,6 +786,8 @@ capitalize(char *s)
 		*s = (char)toupper((unsigned char)*s);
 }
 
+static void stuff_wire(struct txn *t);
+
 /* Build s->t.raw (the message) and s->t.wire (dot-stuffed + ".\r\n"). */
 static void
 gen_message(struct sess *s)
@@ -736,7 +800,6 @@ gen_message(struct sess *s)
 	char date[64], fn[32], ln[32], bnd[64], sid[16], fname[64];
 	unsigned i, col;
 	size_t hdr;
-	const char *p, *end;
 
 	b->len = 0;
 	t->eight = s->ehlo && !multi && rng_pct(r, 10);
@@ -848,7 +911,16 @@ gen_message(struct sess *s)
 		    rng_pct(r, 5));
 	}
 
-	/* Dot-stuff onto the wire. */
+	stuff_wire(t);
+}
+
+/* Dot-stuff t->raw onto t->wire, with the ".\r\n" terminator. */
+static void
+stuff_wire(struct txn *t)
+{
+	struct buf *b = &t->raw;
+	const char *p, *end;
+
 	t->wire.len = 0;
 	buf_reserve(&t->wire, b->len + b->len / 64 + 8);
 	p = b->p;
@@ -865,6 +937,86 @@ gen_message(struct sess *s)
 	buf_add(&t->wire, ".\r\n", 3);
 }
 
+/*
+ * --paths, hop > 0: the relay forwards what the previous hop delivered,
+ * to the accepted recipients, with its own trace line on top (the
+ * receiving server of the previous hop is the client of this one).
+ */
+static void
+relay_txn(struct sess *s)
+{
+	struct rng *r = &s->r;
+	struct txn *t = &s->t;
+	struct chain *c = s->chain;
+	char date[64], qid[32];
+	unsigned i;
+
+	snprintf(t->from, ADDR_MAX, "%s", c->t.from);
+	t->nrcpt = t->naccepted = c->t.nrcpt;
+	for (i = 0; i < t->nrcpt; i++) {
+		snprintf(t->rcpt[i], ADDR_MAX, "%s", c->t.rcpt[i]);
+		t->ok[i] = true;
+	}
+	t->eight = c->t.eight;
+	gen_qid(r, s->fl, t->qid);
+	fmt_date(date, sizeof(date), g.now);
+	snprintf(qid, sizeof(qid), "%s", c->t.qid);
+	t->raw.len = 0;
+	if (c->fl == FL_EXIM)
+		buf_addf(&t->raw, "Received: from %s ([%s])\r\n"
+		    "\tby %s with esmtp (Exim 4.96)\r\n\t(envelope-from <%s>)"
+		    "\r\n\tid %s\r\n\tfor %s; %s\r\n", c->helo, c->cliip,
+		    c->srvname, t->from, qid, t->rcpt[0], date);
+	else
+		buf_addf(&t->raw, "Received: from %s (%s [%s])\r\n"
+		    "\tby %s (Postfix) with ESMTP id %s\r\n"
+		    "\tfor <%s>; %s\r\n", c->helo, c->helo, c->cliip,
+		    c->srvname, qid, t->rcpt[0], date);
+	buf_add(&t->raw, c->t.raw.p, c->t.raw.len);
+	stuff_wire(t);
+	t->size_param = rng_pct(r, 50) ? t->raw.len : 0;
+	if (s->hop + 1 == s->nhops) {
+		s->chain = NULL;
+		/* the last hop: nobody needs the chain any more */
+		struct chain **pp;
+
+		for (pp = &g.chains; *pp != c; pp = &(*pp)->next)
+			;
+		*pp = c->next;
+		free(c->t.raw.p);
+		free(c->t.wire.p);
+		free(c);
+	}
+}
+
+/* --paths: hand the delivered mail on to the next hop. */
+static void
+chain_handoff(struct sess *s)
+{
+	struct chain *c = s->chain;
+	struct txn *t = &s->t;
+	unsigned i;
+
+	if (c == NULL)
+		return;
+	snprintf(c->t.from, ADDR_MAX, "%s", t->from);
+	c->t.nrcpt = 0;
+	for (i = 0; i < t->nrcpt; i++)
+		if (t->ok[i])
+			snprintf(c->t.rcpt[c->t.nrcpt++], ADDR_MAX, "%s",
+			    t->rcpt[i]);
+	c->t.eight = t->eight;
+	snprintf(c->t.qid, sizeof(c->t.qid), "%s", t->qid);
+	c->t.raw.len = 0;
+	buf_add(&c->t.raw, t->raw.p, t->raw.len);
+	c->fl = s->fl;
+	snprintf(c->helo, sizeof(c->helo), "%s", s->helo);
+	snprintf(c->cliip, sizeof(c->cliip), "%s", s->cli.ipstr);
+	snprintf(c->srvname, sizeof(c->srvname), "%s", s->srvname);
+	c->done = s->hop + 1;
+	s->chain = NULL;
+}
+
 /* Choose sender, recipients, verdicts, and build the message. */
 static void
 new_txn(struct sess *s)
@@ -874,6 +1026,10 @@ new_txn(struct sess *s)
 	static const unsigned nr_w[] = { 1, 1, 1, 1, 1, 1, 2, 2, 3, 4, 5 };
 	unsigned i, j;
 
+	if (s->hop > 0) {
+		relay_txn(s);
+		return;
+	}
 	if (rng_pct(r, 2))
 		t->from[0] = '\0';
 	else
@@ -889,6 +1045,11 @@ again:
 				goto again;
 		t->ok[i] = !rng_pct(r, opt.rcpt_reject);
 		t->naccepted += t->ok[i];
+	}
+	if (opt.paths && t->naccepted == 0) {
+		/* a mail that travels on needs a recipient */
+		t->ok[0] = true;
+		t->naccepted = 1;
 	}
 	gen_qid(r, s->fl, t->qid);
 	gen_message(s);
@@ -1182,6 +1343,24 @@ json_tail(FILE *f, const struct sess *s, unsigned mail_i,
 		    p->midstream ? "true" : "false",
 		    p->midstream && p->nsupp == p->ndata ? "true" : "false",
 		    p->c_seq0, p->c_seq1, p->s_seq0, p->s_seq1);
+	if (opt.paths) {
+		enum node cn = paths[s->path].n[s->hop],
+		    sn = paths[s->path].n[s->hop + 1];
+		unsigned h, kept = 0;
+
+		/* the registered policy keeps the hop anyIP-{regIP} -> regIP */
+		for (h = 0; h < s->nhops; h++)
+			if (!node_registered(paths[s->path].n[h]) &&
+			    node_registered(paths[s->path].n[h + 1])) {
+				kept = h;
+				break;
+			}
+		fprintf(f, ",\"path\":%u,\"path_mail\":%" PRIu64 ",\"hop\":%u,"
+		    "\"hops\":%u,\"hop_client\":\"%s\",\"hop_server\":\"%s\","
+		    "\"kept_hop\":%u,\"registered_keeps\":%s", s->path,
+		    s->chain_id, s->hop, s->nhops, node_name[cn],
+		    node_name[sn], kept, kept == s->hop ? "true" : "false");
+	}
 	fputs("}\n", f);
 }
 
@@ -1681,6 +1860,117 @@ start_send(struct sess *s, enum dir d, const struct buf *b, enum done od)
 	s->unacked = 0;
 }
 
+/* --paths: which mail and hop session idx is, and its chain. */
+static void
+path_place(struct sess *s)
+{
+	static const unsigned first[7] = { 0, 0, 1, 3, 4, 6, 8 };
+	uint64_t cyc = s->idx / PATH_CYCLE_HOPS;
+	unsigned r = (unsigned)(s->idx % PATH_CYCLE_HOPS), p = 6;
+	struct chain *c;
+
+	while (first[p] > r)
+		p--;
+	s->path = p;
+	s->hop = r - first[p];
+	s->nhops = paths[p].nhops;
+	s->chain_id = cyc * 6 + (p - 1);
+	if (s->hop > 0) {
+		for (c = g.chains; c != NULL && c->id != s->chain_id;
+		    c = c->next)
+			;
+		if (c == NULL)
+			die(1, "internal error: no chain for mail %" PRIu64,
+			    s->chain_id);
+		s->chain = c;
+	} else if (s->nhops > 1) {
+		c = calloc(1, sizeof(*c));
+		if (c == NULL)
+			die(1, "out of memory");
+		c->id = s->chain_id;
+		c->next = g.chains;
+		g.chains = c;
+		s->chain = c;
+	}
+}
+
+/* --paths: the hop's endpoints (after the ordinary addressing). */
+static void
+path_addr(struct sess *s)
+{
+	enum node cn = paths[s->path].n[s->hop],
+	    sn = paths[s->path].n[s->hop + 1];
+
+	if (s->hop == 0 && s->chain != NULL)
+		s->chain->v6 = s->v6;
+	/* server: REG1 = index 0 (Postfix), REG2 = 1 (Exim), the outside
+	 * server 198.18.0.25 / 2001:db8:3::19 (Sendmail) */
+	s->srv_idx = sn == N_REG1 ? 0 : sn == N_REG2 ? 1 : 2;
+	s->fl = (enum flavor)(s->srv_idx % FL_COUNT);
+	memset(s->srv.ip, 0, sizeof(s->srv.ip));
+	if (s->v6) {
+		static const uint8_t s6[8] = {
+			0x20, 0x01, 0x0d, 0xb8, 0x00, 0x02, 0x00, 0x00
+		};
+		memcpy(s->srv.ip, s6, 8);
+		if (sn == N_EXTS)
+			s->srv.ip[5] = 3;
+		s->srv.ip[15] = (uint8_t)(25 + (sn == N_EXTS ? 0 :
+		    s->srv_idx));
+		inet_ntop(AF_INET6, s->srv.ip, s->srv.ipstr,
+		    sizeof(s->srv.ipstr));
+	} else {
+		s->srv.ip[12] = sn == N_EXTS ? 198 : 192;
+		s->srv.ip[13] = sn == N_EXTS ? 18 : 0;
+		s->srv.ip[14] = sn == N_EXTS ? 0 : 2;
+		s->srv.ip[15] = (uint8_t)(25 + (sn == N_EXTS ? 0 :
+		    s->srv_idx));
+		inet_ntop(AF_INET, s->srv.ip + 12, s->srv.ipstr,
+		    sizeof(s->srv.ipstr));
+	}
+	memcpy(s->srv.mac, "\x52\x54\x00\x00\x02\x00", 6);
+	s->srv.mac[5] = (uint8_t)(sn == N_EXTS ? 99 : 25 + s->srv_idx);
+	if (sn == N_EXTS)
+		snprintf(s->srvname, sizeof(s->srvname), "mx.remote.example");
+	else
+		snprintf(s->srvname, sizeof(s->srvname), "mx%u.example.net",
+		    s->srv_idx + 1);
+	if (s->hop == 0)
+		return;
+	/* client: the registered server that relays (cn is REG1 or REG2) */
+	{
+		unsigned ri = cn == N_REG2, fam = s->v6;
+		uint16_t *port = &g.rport[ri][fam];
+
+		memset(s->cli.ip, 0, sizeof(s->cli.ip));
+		if (s->v6) {
+			static const uint8_t s6[8] = {
+				0x20, 0x01, 0x0d, 0xb8, 0x00, 0x02, 0x00, 0x00
+			};
+			memcpy(s->cli.ip, s6, 8);
+			s->cli.ip[15] = (uint8_t)(25 + ri);
+			inet_ntop(AF_INET6, s->cli.ip, s->cli.ipstr,
+			    sizeof(s->cli.ipstr));
+		} else {
+			s->cli.ip[12] = 192;
+			s->cli.ip[13] = 0;
+			s->cli.ip[14] = 2;
+			s->cli.ip[15] = (uint8_t)(25 + ri);
+			inet_ntop(AF_INET, s->cli.ip + 12, s->cli.ipstr,
+			    sizeof(s->cli.ipstr));
+		}
+		if (*port == 0)
+			*port = (uint16_t)rng_range(&g.setup, PORT_LO,
+			    PORT_HI);
+		s->cli.port = *port;
+		*port = *port == PORT_HI ? PORT_LO : *port + 1;
+		memcpy(s->cli.mac, "\x52\x54\x00\x00\x02\x00", 6);
+		s->cli.mac[5] = (uint8_t)(25 + ri);
+		snprintf(s->helo, sizeof(s->helo), "mx%u.example.net",
+		    ri + 1);
+	}
+}
+
 static void
 sess_init(struct sess *s, uint64_t idx)
 {
@@ -1706,9 +1996,13 @@ sess_init(struct sess *s, uint64_t idx)
 	s->ov[1].p = ov1;
 	s->idx = idx;
 	rng_seed(&s->r, opt.seed, idx + 1);
+	if (opt.paths)
+		path_place(s);
 
 	/* Addressing comes from the setup stream, in session order. */
 	s->v6 = rng_pct(&g.setup, opt.ipv6);
+	if (s->hop > 0)
+		s->v6 = s->chain->v6;	/* a mail keeps its family */
 	s->vlan = rng_pct(&g.setup, opt.vlan);
 	s->vlan_id = (uint16_t)(100 * rng_range(&g.setup, 1, 3));
 	s->srv_idx = (unsigned)rng_below(&g.setup, opt.servers);
@@ -1736,6 +2030,9 @@ sess_init(struct sess *s, uint64_t idx)
 		s->flow = (uint32_t)rng_below(&s->r, 1u << 20);
 	} else {
 		pool = (unsigned)rng_below(&g.setup, NPOOL4);
+		if (opt.paths)	/* outside clients 203.0.113, users 198.51.100 */
+			pool = pool % 254 +
+			    (paths[s->path].n[0] == N_EXTC ? 254 : 0);
 		port = &g.port4[pool];
 		s->cli.ip[12] = pool < 254 ? 198 : 203;
 		s->cli.ip[13] = pool < 254 ? 51 : 0;
@@ -1765,10 +2062,14 @@ sess_init(struct sess *s, uint64_t idx)
 	snprintf(s->rdomain, sizeof(s->rdomain), "%s",
 	    rcpt_domains[s->srv_idx % (sizeof(rcpt_domains) /
 	    sizeof(rcpt_domains[0]))]);
+	if (opt.paths)
+		path_addr(s);
 
 	/* Behaviour comes from the session's own stream. */
 	s->pipe = rng_pct(&s->r, opt.pipelining);
 	s->ehlo = s->pipe || !rng_pct(&s->r, opt.helo);
+	if (s->hop > 0)
+		s->ehlo = true;		/* MTAs relay with EHLO */
 	s->nmails = (unsigned)rng_range(&s->r, opt.kmin, opt.kmax);
 	s->ttl = (uint8_t)rng_range(&s->r, 44, 60);
 	s->c_nxt = (uint32_t)rng_next(&s->r);
@@ -1962,6 +2263,8 @@ sess_packet(struct sess *s)
 	struct send *c = &s->cur;
 	size_t n;
 
+	if (s->hop > 0 && s->st == ST_SYN && s->chain->done < s->hop)
+		return;		/* the relay has not received the mail yet */
 	for (;;) {
 		if (s->ack_due) {
 			/* Pure ACK from the receiver of the current send. */
@@ -1977,6 +2280,10 @@ sess_packet(struct sess *s)
 				n = 1 + rng_below(&s->r, n);
 			s->final_seg = c->on_done != DONE_NONE &&
 			    c->off + n == c->len;
+			/* before emit(): with impairments it may move s->t */
+			if (c->on_done == DONE_MAIL && c->off + n == c->len &&
+			    s->chain != NULL && s->hop + 1 < s->nhops)
+				chain_handoff(s);
 			emit(s, c->dir, TH_ACK | (c->off + n == c->len ?
 			    TH_PSH : 0), c->p + c->off, n);
 			c->off += n;
@@ -2064,6 +2371,15 @@ usage(FILE *f)
 "                            next segment with true bytes\n"
 "      --midstream PCT       %% of sessions whose start (SYN up to a random\n"
 "                            point, possibly inside DATA) is not captured\n"
+"\n"
+"Mail paths (MISSION.md, Source 1):\n"
+"      --paths               --sessions N counts mails; mail i takes the\n"
+"                            paper's path 1 + i mod 6 through the registered\n"
+"                            servers 192.0.2.25 and 192.0.2.26 (IPv6\n"
+"                            2001:db8:2::19, ::1a) and the outside server\n"
+"                            198.18.0.25 (2001:db8:3::19); every hop is its\n"
+"                            own SMTP session, a relay adds a Received:\n"
+"                            line; one mail per session\n"
 "  -q, --quiet               no summary line on stderr\n"
 "  -h, --help                this text\n"
 "\n"
@@ -2107,7 +2423,7 @@ parse_args(int argc, char **argv)
 	enum {
 		O_MIN = 256, O_MAX, O_MSS, O_SPLIT, O_PIPE, O_REJ, O_V6,
 		O_VLAN, O_HELO, O_SRV, O_START, O_REO, O_RWIN, O_DUP, O_DROP,
-		O_OVL, O_MID
+		O_OVL, O_MID, O_PATHS
 	};
 	static const struct option lo[] = {
 		{ "out", required_argument, NULL, 'o' },
@@ -2133,6 +2449,7 @@ parse_args(int argc, char **argv)
 		{ "drop", required_argument, NULL, O_DROP },
 		{ "overlap", required_argument, NULL, O_OVL },
 		{ "midstream", required_argument, NULL, O_MID },
+		{ "paths", no_argument, NULL, O_PATHS },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -2241,6 +2558,9 @@ parse_args(int argc, char **argv)
 			opt.midstream = (unsigned)num("--midstream", optarg, 0,
 			    100);
 			break;
+		case O_PATHS:
+			opt.paths = true;
+			break;
 		case 'q':
 			opt.quiet = true;
 			break;
@@ -2262,6 +2582,15 @@ parse_args(int argc, char **argv)
 		    opt.min_size, opt.max_size);
 	g.imp = opt.reorder || opt.duplicate || opt.drop || opt.overlap ||
 	    opt.midstream;
+	if (opt.paths) {
+		static const unsigned cum[7] = { 0, 1, 3, 4, 6, 8, 11 };
+
+		if (opt.kmin != 1 || opt.kmax != 1)
+			bad("--paths needs --mails-per-session 1");
+		opt.path_mails = opt.sessions;
+		opt.sessions = opt.path_mails / 6 * PATH_CYCLE_HOPS +
+		    cum[opt.path_mails % 6];
+	}
 }
 
 /* Create DIR if needed and drop old mNNNNNN.eml files. */
@@ -2361,6 +2690,14 @@ write_summary(void)
 	    opt.split_random ? "random" : "mss", opt.pipelining,
 	    opt.rcpt_reject, opt.ipv6, opt.vlan, opt.helo, opt.servers,
 	    opt.start_time);
+	if (opt.paths) {
+		/* replace the closing "}\n}\n" to add the path fields */
+		if (fseek(f, -4, SEEK_CUR) != 0)
+			die(1, "cannot write %s: %s", dir_path("summary.json"),
+			    strerror(errno));
+		fprintf(f, ", \"paths\": true},\n  \"path_mails\": %" PRIu64
+		    "\n}\n", opt.path_mails);
+	}
 	close_out(f, "summary.json");
 }
 
