@@ -15,7 +15,7 @@ PKGS    := libdpdk libhs libpcap libcrypto libpcre2-8
 DEB_BUILD := build-essential pkg-config libdpdk-dev libhyperscan-dev libpcap-dev \
              libnuma-dev libcmocka-dev libssl-dev libpcre2-dev
 # python3-aiosmtpd: a real SMTP server for tests/e2e/test_probe.py.
-DEB_TEST  := python3 python3-pytest python3-aiosmtpd
+DEB_TEST  := python3 python3-pytest python3-aiosmtpd postfix swaks
 
 ifeq ($(V),1)
 Q :=
@@ -60,6 +60,9 @@ check-deps:
 
 # Installs the Debian packages that are missing (root, apt-get only).
 deps:
+	@# postfix (a test peer) must not configure or start a system MTA
+	@echo "postfix postfix/main_mailer_type select No configuration" | \
+	  debconf-set-selections 2>/dev/null || true
 	@tests/tools/ensure-debs.sh $(DEB_BUILD) $(DEB_TEST)
 
 $(BUILD)/%.o: %.c | check-deps
