@@ -47,3 +47,84 @@ example long 500 Command line too long
 example unknown 500 Error: command "XYZZY" not recognized
 example nul 500 Error: command "HE\0LO" not recognized
 example rcpt_first 503 Error: need MAIL command
+
+rule exim
+vendor Exim project (University of Cambridge)
+product Exim
+family open-source-mta
+# Exim 4.96, Debian 12 exim4-daemon-light, minimal private config
+# (tests/fp/fixtures/exim).  The error wordings are Exim's own source
+# strings (smtp_in.c), not the configuration's.
+version banner /^220 \S+ ESMTP Exim (\d[\w.]*)/
+when banner 5 /^220 \S+ ESMTP Exim \d/
+when help 5 /^214-Commands supported:$/
+when rcpt_first 5 /^503 sender not yet given$/
+when mail_bad 5 /^501 .*: "@" or "\." expected after /
+when nul 5 /^501 NUL characters are not allowed in SMTP commands$/
+when unknown 3 /^500 unrecognized command$/
+when quit 2 /^221 \S+ closing connection$/
+when ehlo 2 /^250-\S+ Hello \S+ \[[0-9a-fA-F.:]+\]$/
+when ehlo 2 /^250[ -]PIPECONNECT$/
+when long 1 /^250 OK$/
+example banner 220 mx.exim.test ESMTP Exim 4.96 Mon, 23 Nov 2026 12:18:23 +0000
+example help 214-Commands supported:\n214 AUTH STARTTLS HELO EHLO MAIL RCPT DATA BDAT NOOP QUIT RSET HELP
+example rcpt_first 503 sender not yet given
+example mail_bad 501 <bad: "@" or "." expected after "bad"
+example nul 501 NUL characters are not allowed in SMTP commands
+example unknown 500 unrecognized command
+example quit 221 mx.exim.test closing connection
+example ehlo 250-mx.exim.test Hello probe.invalid [127.0.0.1]\n250-SIZE 52428800\n250-8BITMIME\n250-PIPELINING\n250-PIPECONNECT\n250-CHUNKING\n250-STARTTLS\n250-SMTPUTF8\n250 HELP
+
+rule opensmtpd
+vendor OpenBSD project
+product OpenSMTPD
+family open-source-mta
+# OpenSMTPD 6.8.0p2, Debian 12 opensmtpd, minimal private smtpd.conf
+# (tests/fp/fixtures/opensmtpd).  Its banner text is fixed ("ESMTP
+# OpenSMTPD" after the configurable hostname); HELP names it too.
+when banner 5 /^220 \S+ ESMTP OpenSMTPD$/
+when help 6 /^214-2\.0\.0 This is OpenSMTPD$/
+when rcpt_first 5 /^503 5\.5\.1 Invalid command: Command not allowed at this point\.$/
+when mail_bad 3 /^553 5\.1\.0 Sender address syntax error$/
+when unknown 4 /^500 5\.5\.1 Invalid command: Command unrecognized$/
+when nul 3 /^500 5\.5\.1 Invalid command: Command unrecognized$/
+when long 5 /^500 5\.5\.4 Invalid command arguments: command does not accept arguments\.$/
+when ehlo 1 /^250-\S+ Hello \S+ \[[^\]]+\], pleased to meet you$/
+when quit 1 /^221 2\.0\.0 Bye$/
+example banner 220 mx.opensmtpd.test ESMTP OpenSMTPD
+example help 214-2.0.0 This is OpenSMTPD\n214-2.0.0 To report bugs in the implementation, please contact bugs@openbsd.org\n214-2.0.0 with full details\n214 2.0.0 End of HELP info
+example rcpt_first 503 5.5.1 Invalid command: Command not allowed at this point.
+example mail_bad 553 5.1.0 Sender address syntax error
+example unknown 500 5.5.1 Invalid command: Command unrecognized
+example long 500 5.5.4 Invalid command arguments: command does not accept arguments.
+example ehlo 250-mx.opensmtpd.test Hello probe.invalid [127.0.0.1], pleased to meet you\n250-8BITMIME\n250-ENHANCEDSTATUSCODES\n250-SIZE 36700160\n250-DSN\n250 HELP
+
+rule sendmail
+vendor Proofpoint (sendmail.org)
+product Sendmail
+family open-source-mta
+# Sendmail 8.17.1.9, Debian 12 sendmail-bin, private sendmail.cf built with
+# m4 from sendmail-cf (tests/fp/fixtures/sendmail).  HELP names the version
+# even with a generic banner; with an unreadable helpfile it still names
+# the product ("HELP not implemented", seen on the first capture run).
+version banner /^220 \S+ ESMTP Sendmail (\d[\w.]*)\//
+when banner 5 /^220 \S+ ESMTP Sendmail \d/
+when help 6 /^214-2\.0\.0 This is sendmail version \d/
+when help 4 /^502 5\.3\.0 Sendmail \S+ -- HELP not implemented$/
+when rcpt_first 5 /^503 5\.0\.0 Need MAIL before RCPT$/
+when mail_bad 5 /^553 5\.0\.0 .*\.\.\. Unbalanced '<'$/
+when unknown 4 /^500 5\.5\.1 Command unrecognized: "XYZZY"$/
+when nul 4 /^500 5\.5\.1 Command unrecognized: "HE"$/
+when quit 2 /^221 2\.0\.0 \S+ closing connection$/
+when ehlo 1 /^250-\S+ Hello \S+ \[[^\]]+\], pleased to meet you$/
+when ehlo 2 /^250[ -]DELIVERBY\b/
+when long 1 /^250 2\.0\.0 OK$/
+example banner 220 mx.sendmail.test ESMTP Sendmail 8.17.1.9/8.17.1.9; Mon, 23 Nov 2026 12:22:30 GMT
+example help 214-2.0.0 This is sendmail version 8.17.1.9\n214-2.0.0 Topics:
+example help 502 5.3.0 Sendmail 8.17.1.9 -- HELP not implemented
+example rcpt_first 503 5.0.0 Need MAIL before RCPT
+example mail_bad 553 5.0.0 <bad... Unbalanced '<'
+example unknown 500 5.5.1 Command unrecognized: "XYZZY"
+example nul 500 5.5.1 Command unrecognized: "HE"
+example quit 221 2.0.0 mx.sendmail.test closing connection
+example ehlo 250-mx.sendmail.test Hello localhost [127.0.0.1], pleased to meet you\n250-ENHANCEDSTATUSCODES\n250-PIPELINING\n250-EXPN\n250-VERB\n250-8BITMIME\n250-SIZE\n250-DSN\n250-ETRN\n250-AUTH DIGEST-MD5 CRAM-MD5\n250-DELIVERBY\n250 HELP

@@ -154,6 +154,46 @@ static void test_unknown_python_smtpd(void **s)
 	check_unknown("python-smtpd-unknown/default.txt");
 }
 
+static void test_exim(void **s) { (void)s; check_known("exim/default.txt", "exim", "4.96"); }
+static void test_exim_hidden(void **s) { (void)s; check_known("exim/generic-banner.txt", "exim", NULL); }
+static void test_opensmtpd(void **s) { (void)s; check_known("opensmtpd/default.txt", "opensmtpd", NULL); }
+static void test_sendmail(void **s) { (void)s; check_known("sendmail/default.txt", "sendmail", "8.17.1.9"); }
+static void test_sendmail_hidden(void **s)
+{
+	(void)s;
+	check_known("sendmail/generic-banner.txt", "sendmail", NULL);
+}
+
+/* The goal of issue 8: every known server right from behaviour alone. */
+static void
+test_generic_banner_all_known(void **state)
+{
+	static const struct { const char *fix, *rule; } cases[] = {
+		{ "postfix/default.txt", "postfix" },
+		{ "aiosmtpd/default.txt", "aiosmtpd" },
+		{ "exim/default.txt", "exim" },
+		{ "opensmtpd/default.txt", "opensmtpd" },
+		{ "sendmail/default.txt", "sendmail" },
+	};
+	struct mt_fp_obsset *set = calloc(1, sizeof(*set));
+	struct mt_fp_verdict v;
+	size_t i;
+
+	(void)state;
+	assert_non_null(set);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(set, 0, sizeof(*set));
+		load_fixture(cases[i].fix, set);
+		generic_banner(set);
+		mt_fp_classify(db, set, &v);
+		if (!v.known || strcmp(v.rule, cases[i].rule) != 0)
+			fail_msg("%s, generic banner: got %s %s (%s, score %d)", cases[i].fix,
+				 v.known ? "known" : "unknown", v.rule, v.reason, v.score);
+		assert_true(v.nonbanner >= 2);
+	}
+	free(set);
+}
+
 static void
 test_generic_banner_postfix_still_known(void **state)
 {
@@ -191,6 +231,12 @@ main(void)
 		cmocka_unit_test(test_postfix_hidden),
 		cmocka_unit_test(test_generic_banner_postfix_still_known),
 		cmocka_unit_test(test_aiosmtpd),
+		cmocka_unit_test(test_exim),
+		cmocka_unit_test(test_exim_hidden),
+		cmocka_unit_test(test_opensmtpd),
+		cmocka_unit_test(test_sendmail),
+		cmocka_unit_test(test_sendmail_hidden),
+		cmocka_unit_test(test_generic_banner_all_known),
 		cmocka_unit_test(test_unknown_python_smtpd),
 		cmocka_unit_test(test_empty_is_unknown),
 	};
