@@ -133,7 +133,7 @@ fuzz:
 # docs/PERFORMANCE.md.  Installs the peers (Debian packages).  Not part of
 # make test.
 BENCH_DEBS   := tcpflow tshark dsniff time
-BENCH_BINS   := $(BUILD)/bench/limits $(BUILD)/bench/replay
+BENCH_BINS   := $(BUILD)/bench/limits $(BUILD)/bench/replay $(BUILD)/bench/scanstage
 
 $(BUILD)/bench/%: tests/bench/%.c $(LIBMT)
 	@mkdir -p $(dir $@)

@@ -2,8 +2,19 @@
 """bench.py - `make bench`: mailtapd on one generated capture, against the
 machine's limits and against peer tools, in one run (docs/PERFORMANCE.md).
 
+    bench.py                    everything (make bench)
+    bench.py --only scan,sweep  some parts: mailtapd (the mailtapd rows, limits,
+                                peers), replay, scan (tests/bench/scanstage.c
+                                and mailtapd with [scan] rules on/off), sweep
+                                (the loss sweep of tests/bench/replay.c --rate)
+    bench.py --table            print the last run's table again
+
 Environment: BENCH_RUNS (default 3, runs per figure, medians reported),
-BENCH_PEERS=0 skips the peers, BENCH_DIR (default build/bench)."""
+BENCH_PEERS=0 skips the peers, BENCH_SWEEP=0 skips the loss sweep,
+BENCH_SWEEP_RATES (packets/s, comma-separated, ascending), BENCH_DIR
+(default build/bench)."""
+import collections
+import hashlib
 import json
 import os
 import re
@@ -20,6 +31,11 @@ RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 PEERS = os.environ.get("BENCH_PEERS", "1") != "0"
 MAILTAPD = os.path.join(OUT, "mailtapd")
 REPLAY = os.path.join(OUT, "replay")
+SCANSTAGE = os.path.join(OUT, "scanstage")
+SWEEP = os.environ.get("BENCH_SWEEP", "1") != "0"
+SWEEP_RATES = [float(x) for x in os.environ.get(
+    "BENCH_SWEEP_RATES", "100e3,125e3,150e3,175e3,200e3,250e3,300e3,400e3,600e3,1e6,2e6").split(",")]
+PARTS = ("mailtapd", "replay", "scan", "sweep")
 RULES = os.path.join(ROOT, "config", "rules", "default.rules")
 
 # The capture: deterministic from the seeds.  "main": the everyday mix
@@ -94,12 +110,13 @@ def eal_mem():
     return sh([os.path.join(ROOT, "tests", "tools", "eal-mem.sh"), "1024"]).stdout.split()
 
 
-def mailtapd(pcap, lcores, spool):
+def mailtapd(pcap, lcores, spool, conf=None):
     """One mailtapd run; (wall, rss, mails)."""
     shutil.rmtree(spool, ignore_errors=True)
     cmd = [MAILTAPD, "-l", "0" if lcores == 1 else "0-%d" % (lcores - 1),
            "--no-pci", "--file-prefix", "mt-bench-%d" % os.getpid()] + eal_mem() + \
-          ["--vdev", "net_pcap0,rx_pcap=%s" % pcap, "--", "--spool", spool]
+          ["--vdev", "net_pcap0,rx_pcap=%s" % pcap, "--"] + \
+          (["--config", conf] if conf else []) + ["--spool", spool]
     wall, rss, out = timed(cmd)
     m = re.search(r"mails: (\d+) written", out)
     if not m or "all identities hold" not in out:
@@ -127,12 +144,144 @@ def fmt_cmd(cmd):
     return " ".join(os.path.relpath(c, ROOT) if c.startswith(ROOT + "/") else c for c in cmd)
 
 
+def scanstage(truths):
+    """tests/bench/scanstage.c once (3 repetitions inside); {name: {...}}, cmd."""
+    cmd = [SCANSTAGE, "--rules", RULES, "--runs", "3"] + truths
+    out = sh(cmd).stdout
+    r = {}
+    for line in out.splitlines():
+        k, rest = line.split(" ", 1)
+        r[k] = {x: (y if x == "all" else float(y)) for x, y in (z.split("=", 1) for z in rest.split())}
+    return r, cmd
+
+
+def summary_counters(out):
+    """Every name=value of a mailtapd summary, summed over lcores, plus the
+    'lost:' line and the port line."""
+    c = {}
+    for k, v in re.findall(r"\b([a-z_]+)=(\d+)\b", out):
+        c[k] = c.get(k, 0) + int(v)
+    m = re.search(r"lost: (\d+) mails \(ring (\d+), no memory (\d+), write errors (\d+)\), "
+                  r"(\d+) packets \(ring (\d+), flow table (\d+)\)", out)
+    if m:
+        for k, v in zip(("lost_mails", "lost_mail_ring", "lost_mail_nomem", "lost_mail_werr",
+                         "lost_pkts", "lost_pkt_ring", "lost_pkt_flowtable"), m.groups()):
+            c[k] = int(v)
+    m = re.search(r"imissed (\d+) ierrors (\d+) rx_nombuf (\d+)", out)
+    if m:
+        c["imissed"], c["ierrors"], c["rx_nombuf"] = (int(x) for x in m.groups())
+    m = re.search(r"mails: (\d+) written", out)
+    c["written"] = int(m.group(1)) if m else -1
+    m = re.search(r"(\d+) incomplete", out)
+    c["incomplete"] = int(m.group(1)) if m else -1
+    return c
+
+
+def truth_index(truths):
+    sys.path.insert(0, os.path.join(ROOT, "tests", "tools"))
+    import compare_spool
+    keys = collections.Counter()
+    for t in truths:
+        keys += compare_spool.truth_mails(t)
+    return keys
+
+
+def check_spool(spool, truth):
+    """Every spooled mail against the truth.  A mail marked complete must be
+    byte-exact: 'exact' when envelope and message match a true mail,
+    'exact_msg' when the message is a true mail of that connection (same
+    4-tuple and MAIL FROM) but the envelope differs because replies were
+    lost (the record says so: unconfirmed, rcpt_unanswered), 'corrupt'
+    otherwise.  Mails not marked complete must carry flags ('unflagged'
+    counts those that do not)."""
+    import compare_spool
+    exact = exact_msg = corrupt = incomplete = unflagged = 0
+    seen = collections.Counter()
+    msgs = collections.defaultdict(set)
+    for k in truth:
+        msgs[k[:5]].add(k[6])
+    for rec, eml in compare_spool.read_spool(spool):
+        digest = hashlib.sha256(eml).hexdigest()
+        key = (rec["src_ip"], rec["src_port"], rec["dest_ip"], rec["dest_port"],
+               rec["smtp"]["mail_from"], tuple(rec["smtp"]["rcpt_to"]), digest)
+        if rec.get("complete"):
+            if rec.get("sha256") != digest:
+                corrupt += 1
+            elif key in truth and seen[key] < truth[key]:
+                exact += 1
+                seen[key] += 1
+            elif digest in msgs.get(key[:5], ()) and rec.get("flags"):
+                exact_msg += 1
+            else:
+                corrupt += 1
+        else:
+            incomplete += 1
+            if not rec.get("flags"):
+                unflagged += 1
+    return dict(exact=exact, exact_msg=exact_msg, corrupt=corrupt, incomplete=incomplete,
+                unflagged=unflagged)
+
+
+def sweep(pcap, truths, nmail):
+    """The loss sweep: replay --rate R, 1 pipeline lcore (CPU 0), replayer on
+    CPU 1; rates step up until two rates in a row lose packets."""
+    truth = truth_index(truths)
+    spool = "/dev/shm/mt-bench-sweep"
+    out_rows, lossy = [], 0
+    for rate in SWEEP_RATES:
+        shutil.rmtree(spool, ignore_errors=True)
+        cmd = [REPLAY, "-l", "0", "--no-pci", "--file-prefix", "mt-bench-sw-%d" % os.getpid()] + \
+            eal_mem() + ["--", "--pcap", pcap, "--spool", spool, "--rate", "%d" % rate]
+        p = subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", os.path.join(OUT, "time.txt")]
+                           + cmd, capture_output=True, text=True)
+        out = p.stdout
+        c = summary_counters(out)
+        t = re.search(r"replay s=([0-9.]+) .*replayer_s=([0-9.]+) rate=\d+ offered_pps=(\d+) "
+                      r"port_full=(\d+) src_nombuf=(\d+)", out)
+        row = dict(rate=rate, rc=p.returncode, identities="all identities hold" in out,
+                   cmd=fmt_cmd(cmd))
+        if t:
+            row.update(s=float(t.group(1)), offered_pps=int(t.group(3)),
+                       port_full=int(t.group(4)), src_nombuf=int(t.group(5)))
+        for k in ("rx_drop_ring_full", "imissed", "rx_nombuf", "lost_pkts", "lost_pkt_ring",
+                  "lost_pkt_flowtable", "lost_mails", "lost_mail_nomem", "lost_mail_ring",
+                  "written", "incomplete", "wk_gaps", "mail_incomplete"):
+            row[k] = c.get(k, 0)
+        row.update(check_spool(spool, truth) if os.path.isdir(spool) else {})
+        shutil.rmtree(spool, ignore_errors=True)
+        row["pkt_drops"] = (row.get("port_full", 0) + row.get("src_nombuf", 0) + row["imissed"]
+                            + row["rx_nombuf"] + row["lost_pkts"])
+        row["zero_loss"] = (row["pkt_drops"] == 0 and row["lost_mails"] == 0
+                            and row.get("exact", 0) == nmail)
+        out_rows.append(row)
+        log("sweep: rate %.0f pps: offered %s pps, drops %d (port_full %s, src_nombuf %s, "
+            "rx_drop_ring_full %d), mails lost %d, spooled exact %s exact_msg %s incomplete %s "
+            "corrupt %s, "
+            "rc %d%s" % (rate, row.get("offered_pps"), row["pkt_drops"], row.get("port_full"),
+                         row.get("src_nombuf"), row["rx_drop_ring_full"], row["lost_mails"],
+                         row.get("exact"), row.get("exact_msg"), row.get("incomplete"), row.get("corrupt"),
+                         p.returncode,
+                         "" if row["identities"] else " IDENTITIES FAILED"))
+        if p.returncode != 0:
+            log(p.stderr[-2000:])
+        lossy = lossy + 1 if not row["zero_loss"] else 0
+        if lossy >= 2:
+            break
+    return out_rows
+
+
 def main():
-    if sys.argv[1:] == ["--table"]:  # print the table of the last run again
-        r = json.load(open(os.path.join(OUT, "results.json")))
-        table(r["rows"], r["limits"], r["peers"], r["cmds"], r["lim_cmd"], r["packets"],
-              r["wire"], r["mails"], r["loads"])
+    args = sys.argv[1:]
+    if args == ["--table"]:  # print the table of the last run again
+        table(json.load(open(os.path.join(OUT, "results.json"))))
         return
+    parts = set(PARTS) - (set() if SWEEP else {"sweep"})
+    if args[:1] == ["--only"] and len(args) == 2:
+        parts = set(args[1].split(","))
+        if parts - set(PARTS):
+            sys.exit("bench: --only takes a comma list of " + ",".join(PARTS))
+    elif args:
+        sys.exit(__doc__)
     pcap, truths = capture()
     # the binary under test, copied so that a rebuild during the run does not mix builds
     shutil.copy2(os.path.join(BIN, "mailtapd"), MAILTAPD + ".new")
@@ -147,6 +296,9 @@ def main():
                                       sum(s["sessions"] for s in summ),
                                       sum(s["rejected_transactions"] for s in summ)))
     rows, cmds = {}, {}
+    scan_conf = os.path.join(OUT, "scan.conf")
+    with open(scan_conf, "w") as f:
+        f.write("; bench: mailtapd's defaults plus the sample rules\n[scan]\nrules = %s\n" % RULES)
 
     # Every round runs every job once, back to back, so that the ratios
     # compare runs made under the same load (the machine is shared); the
@@ -156,27 +308,37 @@ def main():
         sh([os.path.join(BIN, "mtgen"), "--quiet", "--out", empty, "--truth",
             os.path.join(OUT, "empty.truth"), "--sessions", "0"])
     disk, shm = os.path.join(OUT, "spool"), "/dev/shm/mt-bench-spool"
-    mt_jobs = (("mailtapd 1 lcore", 1, disk, pcap),
-               ("mailtapd 2 lcores", 2, disk, pcap),
-               ("mailtapd 1 lcore, spool /dev/shm", 1, shm, pcap),
-               ("mailtapd 2 lcores, spool /dev/shm", 2, shm, pcap),
-               ("mailtapd 2 lcores, empty capture", 2, shm, empty))
+    mt_jobs = []
+    if "mailtapd" in parts:
+        mt_jobs += [("mailtapd 1 lcore", 1, disk, pcap, None),
+                    ("mailtapd 2 lcores", 2, disk, pcap, None)]
+    if "mailtapd" in parts or "scan" in parts:
+        mt_jobs += [("mailtapd 1 lcore, spool /dev/shm", 1, shm, pcap, None),
+                    ("mailtapd 2 lcores, spool /dev/shm", 2, shm, pcap, None)]
+    if "scan" in parts:
+        mt_jobs += [("mailtapd 1 lcore, spool /dev/shm + default.rules", 1, shm, pcap, scan_conf),
+                    ("mailtapd 2 lcores, spool /dev/shm + default.rules", 2, shm, pcap, scan_conf)]
+    mt_jobs += [("mailtapd 2 lcores, empty capture", 2, shm, empty, None)]
     lim_cmd = [os.path.join(OUT, "limits"), "--pcap", pcap, "--rules", RULES,
                "--runs", "1"] + truths
-    peer_names = [n for n in ("tcpflow", "tshark", "mailsnarf") if PEERS and shutil.which(n)]
+    peer_names = [n for n in ("tcpflow", "tshark", "mailsnarf")
+                  if PEERS and "mailtapd" in parts and shutil.which(n)]
     for n in ("tcpflow", "tshark", "mailsnarf"):
-        if PEERS and n not in peer_names:
+        if PEERS and "mailtapd" in parts and n not in peer_names:
             log("peer %s: not installed, skipped" % n)
     rp_jobs = (("replay 1 lcore (replayer on CPU 1)", 1, shm),
-               ("replay 2 lcores (writer + replayer on CPU 1)", 2, shm))
-    res = {n[0]: [] for n in mt_jobs + rp_jobs}
+               ("replay 2 lcores (writer + replayer on CPU 1)", 2, shm)) if "replay" in parts else ()
+    res = {n[0]: [] for n in tuple(mt_jobs) + rp_jobs}
     limr = []
+    scanr = []
+    scan_cmd = None
     peer_res = {n: [] for n in peer_names}
     peer_cnt = {}
     loads = [open("/proc/loadavg").read().split()[0]]
-    for rnd in range(RUNS):
-        for name, lc, spool, src in mt_jobs:
-            w, r, m, cmd = mailtapd(src, lc, spool)
+    rounds = RUNS if parts - {"sweep"} else 0
+    for rnd in range(rounds):
+        for name, lc, spool, src, conf in mt_jobs:
+            w, r, m, cmd = mailtapd(src, lc, spool, conf)
             res[name].append((w, r, m))
             cmds[name] = fmt_cmd(cmd)
             if src == pcap and m != nmail:
@@ -187,12 +349,16 @@ def main():
             cmds[name] = fmt_cmd(cmd)
             if m != nmail:
                 log("  WARNING: %s spooled %d mails, truth has %d" % (name, m, nmail))
-        out = sh(lim_cmd).stdout
-        lr = {}
-        for line in out.splitlines():
-            k, rest = line.split(" ", 1)
-            lr[k] = {x: float(y) for x, y in (z.split("=") for z in rest.split())}
-        limr.append(lr)
+        if "scan" in parts:
+            sr, scan_cmd = scanstage(truths)
+            scanr.append(sr)
+        if "mailtapd" in parts:
+            out = sh(lim_cmd).stdout
+            lr = {}
+            for line in out.splitlines():
+                k, rest = line.split(" ", 1)
+                lr[k] = {x: float(y) for x, y in (z.split("=") for z in rest.split())}
+            limr.append(lr)
         for name in peer_names:
             d = os.path.join(OUT, "peer-" + name)
             shutil.rmtree(d, ignore_errors=True)
@@ -223,76 +389,155 @@ def main():
         loads.append(open("/proc/loadavg").read().split()[0])
         log("round %d/%d done: %s" % (rnd + 1, RUNS, "  ".join(
             "%s %.2fs" % (k.replace("mailtapd ", ""), v[-1][0]) for k, v in res.items())
-            + "  " + "  ".join("%s %.2fs" % (k, v[-1][0]) for k, v in peer_res.items())))
+            + "  " + "  ".join("%s %.2fs" % (k, v[-1][0]) for k, v in peer_res.items())
+            + ("  scanstage %.2fs raw %.2fs" % (scanr[-1]["stage"]["s"], scanr[-1]["raw_decoded"]["s"])
+               if scanr else "")))
     for name, v in res.items():
-        rows[name] = dict(s=median([x[0] for x in v]), rss=median([x[1] for x in v]),
-                          mails=int(median([x[2] for x in v])), all=[x[0] for x in v],
-                          all_mails=[x[2] for x in v])
-    lim = {k: dict(limr[0][k], s=median([lr[k]["s"] for lr in limr]),
-                   all=[lr[k]["s"] for lr in limr]) for k in limr[0]}
-    # limit ratio per round: limit time / mailtapd 2-lcore net time
-    empt = [x[0] for x in res["mailtapd 2 lcores, empty capture"]]
-    for k in lim:
-        lim[k]["ratio"] = median([lr[k]["s"] / max(w - e, 1e-9) for lr, (w, _, _), e in
-                                  zip(limr, res["mailtapd 2 lcores"], empt)])
+        if v:
+            rows[name] = dict(s=median([x[0] for x in v]), rss=median([x[1] for x in v]),
+                              mails=int(median([x[2] for x in v])), all=[x[0] for x in v],
+                              all_mails=[x[2] for x in v])
+    lim = {}
+    if limr:
+        lim = {k: dict(limr[0][k], s=median([lr[k]["s"] for lr in limr]),
+                       all=[lr[k]["s"] for lr in limr]) for k in limr[0]}
+        # limit ratio per round: limit time / mailtapd 2-lcore net time
+        empt = [x[0] for x in res["mailtapd 2 lcores, empty capture"]]
+        for k in lim:
+            lim[k]["ratio"] = median([lr[k]["s"] / max(w - e, 1e-9) for lr, (w, _, _), e in
+                                      zip(limr, res["mailtapd 2 lcores"], empt)])
     peers = {n: dict(s=median([x[0] for x in v]), rss=median([x[1] for x in v]),
                      ratio=median([x[2] for x in v]), all=[x[0] for x in v], count=peer_cnt[n])
              for n, v in peer_res.items()}
+    scan = {}
+    if scanr:
+        for k in ("stage", "mime_only", "raw_decoded", "raw_message", "raw_msg_body"):
+            scan[k] = dict(scanr[0][k], s=median([x[k]["s"] for x in scanr]),
+                           all=[x[k]["all"] for x in scanr])
+        scan["ratio"] = {k: median([x["ratio"][k] for x in scanr]) for k in scanr[0]["ratio"]}
+        scan["input"] = scanr[0]["input"]
+        # end to end: rules on / rules off of the same round, same layout
+        e2e = {}
+        for lc in ("1 lcore", "2 lcores"):
+            on = res["mailtapd %s, spool /dev/shm + default.rules" % lc]
+            off = res["mailtapd %s, spool /dev/shm" % lc]
+            emp = res["mailtapd 2 lcores, empty capture"]
+            e2e[lc] = dict(ratio=median([a[0] / b[0] for a, b in zip(on, off)]),
+                           net_ratio=median([(a[0] - e[0]) / max(b[0] - e[0], 1e-9)
+                                             for a, b, e in zip(on, off, emp)]),
+                           extra_s=median([a[0] - b[0] for a, b in zip(on, off)]))
+        scan["e2e"] = e2e
+        scan["cmd"] = fmt_cmd(scan_cmd)
+    with open(os.path.join(OUT, "results-rounds.json"), "w") as f:  # kept if the sweep fails
+        json.dump(dict(rows=rows, limits=lim, peers=peers, cmds=cmds, scan=scan), f, indent=1)
+    sw = sweep(pcap, truths, nmail) if "sweep" in parts else []
 
-    with open(os.path.join(OUT, "results.json"), "w") as f:
-        json.dump(dict(rows=rows, limits=lim, peers=peers, cmds=cmds, packets=pkts, wire=wire,
-                       mails=nmail, runs=RUNS, loads=loads, lim_cmd=lim_cmd), f, indent=1)
-    table(rows, lim, peers, cmds, lim_cmd, pkts, wire, nmail, loads)
+    r = dict(rows=rows, limits=lim, peers=peers, cmds=cmds, packets=pkts, wire=wire,
+             mails=nmail, runs=RUNS, loads=loads, lim_cmd=lim_cmd, scan=scan, sweep=sw,
+             parts=sorted(parts))
+    name = "results.json" if parts == set(PARTS) - (set() if SWEEP else {"sweep"}) \
+        else "results-%s.json" % "-".join(sorted(parts))
+    with open(os.path.join(OUT, name), "w") as f:
+        json.dump(r, f, indent=1)
+    table(r)
 
 
-def table(rows, lim, peers, cmds, lim_cmd, pkts, wire, nmail, loads):
-    # the table
+def table(r):
+    rows, lim, peers, cmds, lim_cmd = r["rows"], r["limits"], r["peers"], r["cmds"], r["lim_cmd"]
+    pkts, wire, nmail, loads = r["packets"], r["wire"], r["mails"], r["loads"]
     log("")
     log("mailtap bench: %d packets, %.0f MB wire, %d mails; medians of %d rounds; %s; "
         "%d CPUs; load average before/after rounds: %s" % (
-        pkts, wire / 1e6, nmail, RUNS, time.strftime("%Y-%m-%d %H:%M"), os.cpu_count(),
-        " ".join(loads)))
-    base = rows["mailtapd 2 lcores, empty capture"]["s"]
-    log("%-44s %7s %7s %7s %8s %7s %7s %7s %6s  %s" % (
-        "run", "wall s", "Gbit/s", "Mpkt/s", "mails/s", "RSS MiB", "net s*", "net Gb/s",
-        "mails", "runs (s)"))
-    for name, r in rows.items():
-        if "empty" in name:
-            continue
-        net = r["s"] if name.startswith("replay") else max(r["s"] - base, 1e-9)
-        log("%-44s %7.3f %7.2f %7.2f %8.0f %7d %7.3f %7.2f %6d  %s" % (
-            name, r["s"], wire * 8 / r["s"] / 1e9, pkts / r["s"] / 1e6, nmail / r["s"],
-            r["rss"] // 1024, net, wire * 8 / net / 1e9, r["mails"],
-            " ".join("%.2f" % x for x in r["all"])
-            + ("  LOST MAILS: not a rate" if r["mails"] != nmail else "")))
-    log("* net s: wall minus the empty-capture run (%.3f s: EAL start, pools, exit); replay rows:"
-        " first enqueue to end of drain (frames preloaded in memory, no file reading)" % base)
-    best = rows["mailtapd 2 lcores"]["s"]
-    log("")
-    log("against limits (same bytes, one core; ratio = limit time / mailtapd 2-lcore net time"
-        " of the same round, i.e. the share of the limit's rate mailtapd reaches)")
-    for k, what in (("pcap_read", "libpcap reading the file (pcap_next_ex)"),
-                    ("memcpy", "memcpy of every TCP payload"),
-                    ("hs_body", "Hyperscan stream scan, body rules, all mails"),
-                    ("hs_attach", "Hyperscan stream scan, attachment rules, all mails")):
-        if k in lim:
-            b = lim[k]["bytes"]
-            log("  %-52s %7.3f s %7.2f GB/s  ratio %.3f" % (what, lim[k]["s"], b / lim[k]["s"] / 1e9,
-                                                          lim[k]["ratio"]))
+        pkts, wire / 1e6, nmail, r.get("runs", RUNS), time.strftime("%Y-%m-%d %H:%M"),
+        os.cpu_count(), " ".join(loads)))
+    if rows:
+        base = rows["mailtapd 2 lcores, empty capture"]["s"]
+        log("%-52s %7s %7s %7s %8s %7s %7s %7s %6s  %s" % (
+            "run", "wall s", "Gbit/s", "Mpkt/s", "mails/s", "RSS MiB", "net s*", "net Gb/s",
+            "mails", "runs (s)"))
+        for name, x in rows.items():
+            if "empty" in name:
+                continue
+            net = x["s"] if name.startswith("replay") else max(x["s"] - base, 1e-9)
+            log("%-52s %7.3f %7.2f %7.2f %8.0f %7d %7.3f %7.2f %6d  %s" % (
+                name, x["s"], wire * 8 / x["s"] / 1e9, pkts / x["s"] / 1e6, nmail / x["s"],
+                x["rss"] // 1024, net, wire * 8 / net / 1e9, x["mails"],
+                " ".join("%.2f" % y for y in x["all"])
+                + ("  LOST MAILS: not a rate" if x["mails"] != nmail else "")))
+        log("* net s: wall minus the empty-capture run (%.3f s: EAL start, pools, exit); replay"
+            " rows: first enqueue to end of drain (frames preloaded in memory, no file reading)"
+            % base)
+    if lim:
+        log("")
+        log("against limits (same bytes, one core; ratio = limit time / mailtapd 2-lcore net"
+            " time of the same round, i.e. the share of the limit's rate mailtapd reaches)")
+        for k, what in (("pcap_read", "libpcap reading the file (pcap_next_ex)"),
+                        ("memcpy", "memcpy of every TCP payload"),
+                        ("hs_body", "Hyperscan stream scan, body rules, all mails"),
+                        ("hs_attach", "Hyperscan stream scan, attachment rules, all mails")):
+            if k in lim:
+                b = lim[k]["bytes"]
+                log("  %-52s %7.3f s %7.2f GB/s  ratio %.3f" % (
+                    what, lim[k]["s"], b / lim[k]["s"] / 1e9, lim[k]["ratio"]))
+    scan = r.get("scan")
+    if scan:
+        log("")
+        log("scan stage (tests/bench/scanstage.c, one core, same mails, same databases; "
+            "%s)" % " ".join("%s=%s" % (k, int(v) if isinstance(v, float) else v)
+                             for k, v in scan["input"].items()))
+        for k, what in (("stage", "(a) lib/mime + lib/scan, as mailtapd runs it"),
+                        ("mime_only", "    lib/mime alone (no-op callbacks)"),
+                        ("raw_decoded", "(b) raw hs_scan_stream, the decoded streams of (a)"),
+                        ("raw_message", "(c) raw hs_scan_stream, undecoded, 3 databases"),
+                        ("raw_msg_body", "    raw hs_scan_stream, undecoded, body db only")):
+            x = scan[k]
+            log("  %-52s %7.3f s %7.2f GB/s of %4.0f MB  matches %d" % (
+                what, x["s"], x["bytes"] / x["s"] / 1e9, x["bytes"] / 1e6, x["matches"]))
+        log("  ratios (median of per-repetition ratios): " + "  ".join(
+            "%s %.2f" % (k, v) for k, v in scan["ratio"].items()))
+        for lc, e in scan["e2e"].items():
+            log("  mailtapd %s, /dev/shm: [scan] rules=default.rules on/off wall ratio %.3f, "
+                "net ratio %.3f, +%.3f s" % (lc, e["ratio"], e["net_ratio"], e["extra_s"]))
     if peers:
         log("")
-        log("against peers (same file; ratio = mailtapd 2-lcore wall ÷ peer wall of the same round;"
-            " < 1: mailtapd faster)")
+        log("against peers (same file; ratio = mailtapd 2-lcore wall ÷ peer wall of the same "
+            "round; < 1: mailtapd faster)")
         for k, p in peers.items():
             log("  %-10s %8.3f s  RSS %5d MiB  ratio %.3f  %s" % (k, p["s"], p["rss"] // 1024,
                                                               p["ratio"], p["count"]))
         log("  mailtapd   %8.3f s  RSS %5d MiB  mails %d of %d" % (
-            best, rows["mailtapd 2 lcores"]["rss"] // 1024, rows["mailtapd 2 lcores"]["mails"], nmail))
+            rows["mailtapd 2 lcores"]["s"], rows["mailtapd 2 lcores"]["rss"] // 1024,
+            rows["mailtapd 2 lcores"]["mails"], nmail))
+    sw = r.get("sweep")
+    if sw:
+        log("")
+        log("loss sweep (replay --rate, 1 pipeline lcore on CPU 0, replayer on CPU 1, spool "
+            "/dev/shm, one run per rate; drops: port_full = the port's queue full (imissed), "
+            "src_nombuf = no mbuf, rx_drop_ring_full = the pipeline's RX->worker ring)")
+        log("  %9s %9s %8s %9s %8s %6s %9s %7s %7s %9s %7s %7s %6s %3s" % (
+            "rate pps", "offered", "drops", "port_full", "nombuf", "ringfl", "mailslost",
+            "spooled", "exact", "exact_msg", "incompl", "corrupt", "unflag", "rc"))
+        for x in sw:
+            log("  %9.0f %9s %8d %9s %8s %6d %9d %7d %7s %9s %7s %7s %6s %3d%s" % (
+                x["rate"], x.get("offered_pps"), x["pkt_drops"], x.get("port_full"),
+                x.get("src_nombuf"), x["rx_drop_ring_full"], x["lost_mails"], x["written"],
+                x.get("exact"), x.get("exact_msg"), x.get("incomplete"), x.get("corrupt"),
+                x.get("unflagged"),
+                x["rc"], "" if x["identities"] else "  IDENTITIES FAILED"))
+        ok = [x["rate"] for x in sw if x["zero_loss"]]
+        first_bad = next((x for x in sw if not x["zero_loss"]), None)
+        log("  highest rate with zero loss: %s" % ("%.0f pps" % max(ok) if ok else "none"))
+        if first_bad:
+            log("  first lossy rate: %.0f pps" % first_bad["rate"])
+        log("  command: %s" % sw[-1]["cmd"])
     log("")
     log("commands:")
     for k, c in cmds.items():
-        log("  %-44s %s" % (k + ":", c))
-    log("  %-44s %s" % ("limits:", fmt_cmd(lim_cmd)))
+        log("  %-52s %s" % (k + ":", c))
+    if lim:
+        log("  %-52s %s" % ("limits:", fmt_cmd(lim_cmd)))
+    if scan:
+        log("  %-52s %s" % ("scanstage:", scan["cmd"]))
 
 
 

@@ -3,7 +3,7 @@
  * replay.c - bench only: mailtapd's pipeline fed from memory instead of
  * net_pcap, so that the figure is the pipeline's and not the file reader's.
  *
- *	replay [EAL options] -- --pcap FILE --spool DIR [--cpu N]
+ *	replay [EAL options] -- --pcap FILE --spool DIR [--cpu N] [--rate PPS]
  *
  * The capture's frames are read into plain memory first (not timed).  A
  * ring port (rte_eth_from_ring) is the pipeline's only port; a replayer
@@ -17,8 +17,17 @@
  * pipeline: a full RX->worker ring drops and counts (rx_drop_ring_full),
  * the summary shows it.
  *
+ * --rate PPS: offer PPS packets per second instead (bursts of 32 paced by
+ * the TSC: burst k leaves at k*32/PPS s after the first), like a link: a
+ * frame that finds the port's ring (the "NIC queue", 4096 entries) full is
+ * dropped and counted (port_full, the ring port's imissed), and a frame for
+ * which the replayer's mbuf pool is empty (mbufs still held by the pipeline)
+ * is dropped and counted (src_nombuf, a NIC's rx_nombuf).  The pipeline's
+ * own drop counters (rx_drop_ring_full, ...) are in its summary.
+ *
  * Prints mailtapd's summary, then
- *	replay s=... pkts=... bytes=... replayer_s=...
+ *	replay s=... pkts=... bytes=... replayer_s=... rate=... offered_pps=...
+ *	       port_full=... src_nombuf=...
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -38,6 +47,7 @@
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_eth_ring.h>
+#include <rte_cycles.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
@@ -55,6 +65,8 @@ static struct rte_mempool *pool;
 static int cpu = -1;
 static volatile int replay_done;
 static double t_start, t_replayed;
+static double rate;                 /* packets/s offered; 0: as fast as taken */
+static uint64_t port_full, src_nombuf;
 
 static double
 now(void)
@@ -123,6 +135,36 @@ replayer(void *arg)
 		pthread_setaffinity_np(pthread_self(), sizeof(cs), &cs);
 	}
 	t_start = now();
+	if (rate > 0) {
+		uint64_t hz = rte_get_tsc_hz(), t0 = rte_rdtsc();
+		double per = (double)hz / rate; /* TSC cycles per packet */
+
+		while (i < nframes) {
+			unsigned n = nframes - i < 32 ? (unsigned)(nframes - i) : 32, k, done;
+			uint64_t due = t0 + (uint64_t)((double)i * per);
+
+			while (rte_rdtsc() < due)
+				rte_pause();
+			if (rte_pktmbuf_alloc_bulk(pool, m, n) != 0) {
+				/* no buffer for the burst: a NIC's rx_nombuf */
+				src_nombuf += n;
+				i += n;
+				continue;
+			}
+			for (k = 0; k < n; k++) {
+				char *p = rte_pktmbuf_append(m[k], (uint16_t)flen[i + k]);
+
+				memcpy(p, frames + foff[i + k], flen[i + k]);
+			}
+			done = rte_ring_sp_enqueue_burst(ring, (void **)m, n, NULL);
+			if (done < n) {
+				/* queue full: a NIC's imissed */
+				port_full += n - done;
+				rte_pktmbuf_free_bulk(m + done, n - done);
+			}
+			i += n;
+		}
+	}
 	while (i < nframes) {
 		unsigned n = nframes - i < 32 ? (unsigned)(nframes - i) : 32, k, done = 0;
 
@@ -162,6 +204,7 @@ main(int argc, char **argv)
 		{ "pcap", required_argument, NULL, 'p' },
 		{ "spool", required_argument, NULL, 's' },
 		{ "cpu", required_argument, NULL, 'c' },
+		{ "rate", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 
@@ -170,18 +213,20 @@ main(int argc, char **argv)
 		die("EAL init failed");
 	argc -= n;
 	argv += n;
-	while ((c = getopt_long(argc, argv, "p:s:c:", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:s:c:r:", lo, NULL)) != -1) {
 		if (c == 'p')
 			pcapf = optarg;
 		else if (c == 's')
 			spool = optarg;
 		else if (c == 'c')
 			cpu = atoi(optarg);
+		else if (c == 'r')
+			rate = atof(optarg);
 		else
 			return 2;
 	}
 	if (!pcapf || !spool)
-		die("usage: replay [EAL] -- --pcap FILE --spool DIR [--cpu N]");
+		die("usage: replay [EAL] -- --pcap FILE --spool DIR [--cpu N] [--rate PPS]");
 	if (cpu < 0)
 		cpu = (int)sysconf(_SC_NPROCESSORS_ONLN) - 1;
 	load(pcapf);
@@ -211,8 +256,10 @@ main(int argc, char **argv)
 	t_end = now();
 	pthread_join(th, NULL);
 	bad = mt_pipeline_print_summary(p, stdout);
-	printf("replay s=%.4f pkts=%zu bytes=%zu replayer_s=%.4f\n", t_end - t_start, nframes,
-	       fbytes, t_replayed - t_start);
+	printf("replay s=%.4f pkts=%zu bytes=%zu replayer_s=%.4f rate=%.0f offered_pps=%.0f "
+	       "port_full=%lu src_nombuf=%lu\n", t_end - t_start, nframes, fbytes,
+	       t_replayed - t_start, rate, (double)nframes / (t_replayed - t_start),
+	       (unsigned long)port_full, (unsigned long)src_nombuf);
 	mt_pipeline_free(p);
 	rte_eal_cleanup();
 	return rc != 0 || bad != 0;
