@@ -115,7 +115,7 @@ def test_sigkill_at_random_points_keeps_the_spool_whole(tmp):
     every restart it is published with exactly its whole mails; within a
     run no mail twice; the last run has every mail of the truth once."""
     rng = random.Random(int(os.environ.get("MT_SEED", "6")))
-    pcap, truth = mtgen(tmp, "kill", "--sessions", 500, "--mails-per-session", "1-3",
+    pcap, truth = mtgen(tmp, "kill", "--sessions", 1500, "--mails-per-session", "1-3",
                         "--concurrency", 60, "--seed", 21, "--split", "random")
     want = truth_keys(truth)
     cfg = conf(tmp, ["segment_max_bytes = 64K", "segment_max_age_s = 1"])
@@ -133,10 +133,21 @@ def test_sigkill_at_random_points_keeps_the_spool_whole(tmp):
     # machine is faster than during the timing run), at most 3x the tries
     want_kills = int(os.environ.get("MT_KILLS", "10"))
     for i in range(3 * want_kills):
-        if kills == want_kills:
+        if kills >= want_kills and recovered >= 1:
             break
         p = start(tmp, pcap, spool, cfg)
-        time.sleep(rng.uniform(0.05, 0.8 * full))
+        # half the kills at a random moment of the run; the other half once
+        # the writer has a segment under way (so some kill leaves one)
+        if i % 2 == 0:
+            time.sleep(rng.uniform(0.05, 0.8 * full))
+        else:
+            until = time.time() + full
+            while time.time() < until and p.poll() is None and not any(
+                    n.endswith(".tar") and os.path.getsize(os.path.join(spool, "tmp", n)) > 0
+                    for n in (os.listdir(os.path.join(spool, "tmp"))
+                              if os.path.isdir(os.path.join(spool, "tmp")) else [])):
+                time.sleep(0.01)
+            time.sleep(rng.uniform(0, 0.2 * full))
         if p.poll() is not None:
             out, err = p.communicate()
             assert p.returncode == 0, out + err
@@ -156,6 +167,7 @@ def test_sigkill_at_random_points_keeps_the_spool_whole(tmp):
             assert [r["id"] for r, _ in segs[name]] == ids, name
         expect_recovered = {n: whole_prefix(os.path.join(spool, "tmp", n)) for n in tmps}
         expect_recovered = {n: v for n, v in expect_recovered.items() if v}
+    print("kills %d, recovered %d, a run %.2f s" % (kills, recovered, full))
     assert kills >= 3, "the runs ended before the kills (%.1f s a run)" % full
     assert recovered >= 1, "no kill left an unpublished segment with a whole mail"
 
