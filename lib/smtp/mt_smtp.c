@@ -139,6 +139,8 @@ struct mt_smtp {
 			    * lines may be lost, their replies will come */
 	uint8_t piped;     /* the client sent a command ahead of a reply (not
 			    * because a reply fell in a gap) */
+	uint8_t cmd_gap;   /* commands were lost: the next envelope may lack
+			    * some (its MAIL, RCPTs of a pipelined burst) */
 	uint8_t midstream;
 	uint16_t line_len;
 	uint32_t data_txn; /* receiver of message octets (0: discard) */
@@ -702,6 +704,12 @@ tx_start(struct mt_smtp *s, const char *a, size_t alen, int queue)
 		return;
 	id = tx_new(s);
 	s->phase = PH_ENV;
+	if (s->cmd_gap) {
+		/* a gap in the commands before this MAIL may have taken part
+		 * of its envelope (a pipelined burst): never claim it whole */
+		txf_set(s, id, MT_SMTP_TXF_GAP);
+		s->cmd_gap = 0;
+	}
 	if (queue)
 		q_push(s, CMD_MAIL, id, 0);
 	cb_begin(s, id, path, plen, pr, prlen);
@@ -1834,6 +1842,11 @@ mt_smtp_gap(struct mt_smtp *s, enum mt_dir dir, uint32_t n)
 		s->c_lost = !s->hunt;
 		/* fallthrough */
 	case IN_DROP:
+		/* lost commands belong to the open transaction (flagged
+		 * above) unless none is open or the client pipelines, when
+		 * they may be the next one's MAIL or RCPTs */
+		if (s->phase == PH_IDLE || s->piped)
+			s->cmd_gap = 1;
 		s->in = IN_LINE;
 		s->line_len = 0;
 		s->gated = 0;

@@ -1632,6 +1632,40 @@ test_gap_in_replies_354_resyncs_queue(void **state)
  * 198.51.100.236:41486).  Its 354 finds no DATA queued: only DATA is
  * answered 354, so the client is in its message; the next mail of the
  * session is not parsed out of that message's lines. */
+/* Commands lost while no transaction is open may be the next one's MAIL
+ * or RCPTs: that transaction is flagged gap, never claimed whole. */
+static void
+test_command_gap_between_transactions_taints_the_next_envelope(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+
+	(void)state;
+	hello(s);
+	G(s, MT_DIR_C2S, 40); /* e.g. a pipelined RCPT the tap lost */
+	C(s, "MAIL FROM:<a@x>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "RCPT TO:<b@y>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "DATA\r\n");
+	S(s, "354 go\r\n");
+	C(s, "one\r\n.\r\n");
+	S(s, "250 queued\r\n");
+	/* the taint is spent: the next transaction is whole */
+	C(s, "MAIL FROM:<c@x>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "RCPT TO:<d@y>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "DATA\r\n");
+	S(s, "354 go\r\n");
+	C(s, "two\r\n.\r\n");
+	S(s, "250 queued\r\n");
+	mt_smtp_close(s);
+	assert_non_null(strstr(r.log, "flags gap\nend accepted 250 [one\\r\\n]"));
+	assert_null(strstr(r.log, "flags gap\nend accepted 250 [two\\r\\n]"));
+	assert_non_null(strstr(r.log, "end accepted 250 [two\\r\\n]"));
+}
+
 static void
 test_gap_swallows_data_line_354_enters_message(void **state)
 {
@@ -2302,6 +2336,7 @@ main(void)
 		cmocka_unit_test(test_gap_in_message_keeps_dot_as_text),
 		cmocka_unit_test(test_gap_in_command_line_drops_partial_line),
 		cmocka_unit_test(test_gap_in_replies_354_resyncs_queue),
+		cmocka_unit_test(test_command_gap_between_transactions_taints_the_next_envelope),
 		cmocka_unit_test(test_gap_swallows_data_line_354_enters_message),
 		cmocka_unit_test(test_gap_cuts_data_line_354_enters_message),
 		cmocka_unit_test(test_gap_swallows_whole_envelope_354_starts_no_mail),
