@@ -31,40 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "mt_scan.h"
-
-#define MAXRUNS 15
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int
-cmpd(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double
-median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmpd);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static void
-die(const char *what)
-{
-	fprintf(stderr, "limits: %s\n", what);
-	exit(1);
-}
 
 /* TCP payload of an Ethernet frame: offset and length, or -1. */
 static int
@@ -176,45 +144,6 @@ pcap_pass(const char *path, int keep, uint64_t *pkts, uint64_t *bytes)
 	return now() - t0;
 }
 
-/* Mails of the truth dirs, one buffer each. */
-static struct buf *mails;
-static size_t nmails;
-
-static void
-load_truth(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char path[4096];
-
-	if (!d)
-		die(dir);
-	while ((e = readdir(d))) {
-		size_t l = strlen(e->d_name);
-		struct stat st;
-		int fd;
-
-		if (e->d_name[0] != 'm' || l < 5 || strcmp(e->d_name + l - 4, ".eml"))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		fd = open(path, O_RDONLY);
-		if (fd < 0 || fstat(fd, &st) < 0)
-			die(path);
-		mails = realloc(mails, (nmails + 1) * sizeof(*mails));
-		if (!mails)
-			die("out of memory");
-		memset(&mails[nmails], 0, sizeof(*mails));
-		mails[nmails].cap = (size_t)st.st_size + 1;
-		mails[nmails].p = malloc(mails[nmails].cap);
-		if (!mails[nmails].p || read(fd, mails[nmails].p, (size_t)st.st_size) != st.st_size)
-			die(path);
-		mails[nmails].len = (size_t)st.st_size;
-		nmails++;
-		close(fd);
-	}
-	closedir(d);
-}
-
 static uint64_t nmatch;
 
 static void
@@ -237,10 +166,11 @@ on_error(void *ctx, const char *msg)
 int
 main(int argc, char **argv)
 {
+	bench_prog = "limits";
 	const char *pcapf = NULL, *rules = NULL;
 	int runs = 3, i, c;
 	double t[MAXRUNS];
-	uint64_t pkts = 0, bytes = 0, paybytes = 0, mailbytes = 0;
+	uint64_t pkts = 0, bytes = 0, paybytes = 0;
 	static const struct option lo[] = {
 		{ "pcap", required_argument, NULL, 'p' },
 		{ "rules", required_argument, NULL, 'r' },
@@ -324,8 +254,6 @@ main(int argc, char **argv)
 		w = mt_scan_worker_create(h, 0, &err);
 		if (!w)
 			die(err.msg);
-		for (k = 0; k < nmails; k++)
-			mailbytes += mails[k].len;
 		for (j = 0; j < sizeof(sc) / sizeof(sc[0]); j++) {
 			for (i = 0; i < runs; i++) {
 				struct mt_scan_db *mdb;

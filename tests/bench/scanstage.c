@@ -55,87 +55,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "mt_mime.h"
 #include "mt_scan.h"
-
-#define MAXRUNS 15
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int
-cmpd(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double
-median(const double *in, int n)
-{
-	double v[MAXRUNS];
-
-	memcpy(v, in, (size_t)n * sizeof(*v));
-	qsort(v, (size_t)n, sizeof(*v), cmpd);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static void
-die(const char *m)
-{
-	fprintf(stderr, "scanstage: %s\n", m);
-	exit(1);
-}
-
-/* ---- the mails ------------------------------------------------------- */
-
-struct mail {
-	uint8_t *p;
-	size_t len;
-};
-static struct mail *mails;
-static size_t nmails, mailbytes;
-
-static void
-load_truth(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char path[4096];
-
-	if (!d)
-		die(dir);
-	while ((e = readdir(d))) {
-		size_t l = strlen(e->d_name);
-		struct stat st;
-		int fd;
-
-		if (e->d_name[0] != 'm' || l < 5 || strcmp(e->d_name + l - 4, ".eml"))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		fd = open(path, O_RDONLY);
-		if (fd < 0 || fstat(fd, &st) < 0)
-			die(path);
-		mails = realloc(mails, (nmails + 1) * sizeof(*mails));
-		if (!mails)
-			die("out of memory");
-		mails[nmails].len = (size_t)st.st_size;
-		mails[nmails].p = malloc((size_t)st.st_size + 1);
-		if (!mails[nmails].p || read(fd, mails[nmails].p, (size_t)st.st_size) != st.st_size)
-			die(path);
-		mailbytes += (size_t)st.st_size;
-		nmails++;
-		close(fd);
-	}
-	closedir(d);
-}
 
 /* ---- the stage (what lib/session does per mail) ---------------------- */
 
@@ -395,6 +317,7 @@ print_row(const char *name, const double *t, int runs, uint64_t bytes, uint64_t 
 int
 main(int argc, char **argv)
 {
+	bench_prog = "scanstage";
 	const char *rules = NULL;
 	int runs = 3, i, c;
 	size_t piece = 1448, k;
