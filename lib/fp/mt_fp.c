@@ -44,6 +44,36 @@ mt_fp_obs_is_banner(int id)
 
 /* ---- observation sets ------------------------------------------------- */
 
+size_t
+mt_fp_obs_set_raw(struct mt_fp_obs *o, const char *raw, size_t n)
+{
+	size_t len = 0, i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)raw[i];
+
+		if (c == 0 || c == '\n' || (c >= 0x20 && c != 0x7f)) {
+			size_t need = c == 0 ? 2 : 1;
+
+			if (len + need >= sizeof(o->text))
+				break;
+			if (c == 0) {
+				o->text[len++] = '\\';
+				o->text[len++] = '0';
+			} else {
+				o->text[len++] = (char)c;
+			}
+		} else {
+			if (len + 4 >= sizeof(o->text))
+				break;
+			len += (size_t)snprintf(o->text + len, 5, "\\x%02x", c);
+		}
+	}
+	o->text[len] = '\0';
+	o->present = 1;
+	return i;
+}
+
 static void
 obs_append(struct mt_fp_obs *o, const char *line, size_t n)
 {
@@ -165,10 +195,15 @@ struct rule {
 	size_t nex;
 };
 
+/*
+ * The database is read-only once loaded, so several threads may classify
+ * with it at once (the prober, the appliance's writer lcore, the tests):
+ * each call brings its own PCRE2 match data (cold path: one small
+ * allocation per classification).
+ */
 struct mt_fp_db {
 	struct rule *rules;
 	size_t nrules;
-	pcre2_match_data *md;
 };
 
 static const char *const families[] = {
@@ -178,16 +213,7 @@ static const char *const families[] = {
 struct mt_fp_db *
 mt_fp_db_new(void)
 {
-	struct mt_fp_db *db = calloc(1, sizeof(*db));
-
-	if (!db)
-		return NULL;
-	db->md = pcre2_match_data_create(16, NULL);
-	if (!db->md) {
-		free(db);
-		return NULL;
-	}
-	return db;
+	return calloc(1, sizeof(struct mt_fp_db));
 }
 
 void
@@ -205,7 +231,6 @@ mt_fp_db_free(struct mt_fp_db *db)
 		free(r->ex);
 	}
 	free(db->rules);
-	pcre2_match_data_free(db->md);
 	free(db);
 }
 
@@ -488,7 +513,7 @@ mt_fp_db_load_dir(struct mt_fp_db *db, const char *dir, struct mt_err *err)
 /* ---- matching --------------------------------------------------------- */
 
 static int
-cond_holds(const struct mt_fp_db *db, const struct cond *c, const struct mt_fp_obs *o)
+cond_holds(pcre2_match_data *md, const struct cond *c, const struct mt_fp_obs *o)
 {
 	if (!o->present)
 		return 0;
@@ -500,7 +525,7 @@ cond_holds(const struct mt_fp_db *db, const struct cond *c, const struct mt_fp_o
 	case COND_SLOW:
 		return (o->flags & MT_FP_F_SLOW) != 0;
 	case COND_RE:
-		return pcre2_match(c->re, (PCRE2_SPTR)o->text, strlen(o->text), 0, 0, db->md,
+		return pcre2_match(c->re, (PCRE2_SPTR)o->text, strlen(o->text), 0, 0, md,
 				   NULL) >= 0;
 	}
 	return 0;
@@ -509,8 +534,11 @@ cond_holds(const struct mt_fp_db *db, const struct cond *c, const struct mt_fp_o
 int
 mt_fp_db_check_examples(const struct mt_fp_db *db, struct mt_err *err)
 {
+	pcre2_match_data *md = pcre2_match_data_create(16, NULL);
 	int nrun = 0;
 
+	if (!md)
+		return mt_err_set(err, ENOMEM, "out of memory");
 	for (size_t i = 0; i < db->nrules; i++) {
 		const struct rule *r = &db->rules[i];
 
@@ -523,20 +551,23 @@ mt_fp_db_check_examples(const struct mt_fp_db *db, struct mt_err *err)
 			snprintf(o.text, sizeof(o.text), "%s", r->ex[k].text);
 			for (size_t j = 0; j < r->nconds && !ok; j++)
 				ok = r->conds[j].obs == r->ex[k].obs && r->conds[j].weight > 0 &&
-				     cond_holds(db, &r->conds[j], &o);
-			if (!ok)
+				     cond_holds(md, &r->conds[j], &o);
+			if (!ok) {
+				pcre2_match_data_free(md);
 				return mt_err_set(err, EINVAL,
 						  "%s: example for %s matches no positive '%s' condition of rule '%s'",
 						  r->ex[k].where, mt_fp_obs_name(r->ex[k].obs),
 						  mt_fp_obs_name(r->ex[k].obs), r->id);
+			}
 			nrun++;
 		}
 	}
+	pcre2_match_data_free(md);
 	return nrun;
 }
 
 static int
-score_rule(const struct mt_fp_db *db, const struct rule *r, const struct mt_fp_obsset *set,
+score_rule(pcre2_match_data *md, const struct rule *r, const struct mt_fp_obsset *set,
 	   int *nonbanner, struct mt_fp_verdict *v)
 {
 	int score = 0;
@@ -546,7 +577,7 @@ score_rule(const struct mt_fp_db *db, const struct rule *r, const struct mt_fp_o
 	for (size_t j = 0; j < r->nconds; j++) {
 		const struct cond *c = &r->conds[j];
 
-		if (!cond_holds(db, c, &set->o[c->obs]))
+		if (!cond_holds(md, c, &set->o[c->obs]))
 			continue;
 		score += c->weight;
 		if (c->weight > 0 && !mt_fp_obs_is_banner(c->obs) && !(seen & (1u << c->obs))) {
@@ -569,12 +600,17 @@ mt_fp_classify(const struct mt_fp_db *db, const struct mt_fp_obsset *set,
 	       struct mt_fp_verdict *v)
 {
 	int best = -1, best_score = 0, second = -1, second_score = 0, nb;
+	pcre2_match_data *md = pcre2_match_data_create(16, NULL);
 	const struct rule *r;
 
 	memset(v, 0, sizeof(*v));
 	v->reason = "no rule matched";
+	if (!md) {
+		v->reason = "out of memory";
+		return;
+	}
 	for (size_t i = 0; i < db->nrules; i++) {
-		int s = score_rule(db, &db->rules[i], set, &nb, NULL);
+		int s = score_rule(md, &db->rules[i], set, &nb, NULL);
 
 		if (s <= 0)
 			continue;
@@ -588,10 +624,12 @@ mt_fp_classify(const struct mt_fp_db *db, const struct mt_fp_obsset *set,
 			second_score = s;
 		}
 	}
-	if (best < 0)
+	if (best < 0) {
+		pcre2_match_data_free(md);
 		return;
+	}
 	r = &db->rules[best];
-	v->score = score_rule(db, r, set, &v->nonbanner, v);
+	v->score = score_rule(md, r, set, &v->nonbanner, v);
 	snprintf(v->rule, sizeof(v->rule), "%s", r->id);
 	snprintf(v->vendor, sizeof(v->vendor), "%s", r->vendor);
 	snprintf(v->product, sizeof(v->product), "%s", r->product);
@@ -602,10 +640,10 @@ mt_fp_classify(const struct mt_fp_db *db, const struct mt_fp_obsset *set,
 	}
 	if (r->ver_re && set->o[r->ver_obs].present) {
 		const char *t = set->o[r->ver_obs].text;
-		int n = pcre2_match(r->ver_re, (PCRE2_SPTR)t, strlen(t), 0, 0, db->md, NULL);
+		int n = pcre2_match(r->ver_re, (PCRE2_SPTR)t, strlen(t), 0, 0, md, NULL);
 
 		if (n >= 2) {
-			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(db->md);
+			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
 			size_t len = ov[3] - ov[2];
 
 			if (ov[2] != PCRE2_UNSET) {
@@ -615,6 +653,7 @@ mt_fp_classify(const struct mt_fp_db *db, const struct mt_fp_obsset *set,
 			}
 		}
 	}
+	pcre2_match_data_free(md);
 	if (v->score < MT_FP_THRESHOLD)
 		v->reason = "score below threshold";
 	else if (v->nonbanner < MT_FP_MIN_NONBANNER)

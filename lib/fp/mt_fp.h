@@ -13,6 +13,10 @@
  *
  * Reply text is kept in a printable form: lines joined by '\n', CR removed,
  * a NUL byte as the two characters "\0", other control bytes as "\xHH".
+ *
+ * THREADS: a loaded database is read-only; any number of threads may call
+ * mt_fp_classify and mt_fp_db_check_examples on it at once (each call
+ * uses its own PCRE2 match data).  Loading is not thread-safe.
  */
 #ifndef MT_FP_H
 #define MT_FP_H
@@ -57,6 +61,14 @@ struct mt_fp_obs {
 struct mt_fp_obsset {
 	struct mt_fp_obs o[MT_FP_NOBS];
 };
+
+/*
+ * Put raw reply text (lines separated by '\n', CR removed, as read off the
+ * wire, NUL bytes included) into o->text in the printable form above,
+ * cut at MT_FP_TEXT_MAX - 1.  Sets o->present.  Returns the raw octets
+ * that fitted (n when all did).
+ */
+size_t mt_fp_obs_set_raw(struct mt_fp_obs *o, const char *raw, size_t n);
 
 const char *mt_fp_obs_name(int id);
 int mt_fp_obs_lookup(const char *name); /* id, or -1 */
