@@ -144,6 +144,18 @@ const struct mt_conf_opt mt_conf_opts[] = {
 			"no work; 0 busy-polls (lowest latency, a full core "
 			"each).",
 	},
+	{
+		.section = "pipeline", .key = "stage_cycles",
+		.type = MT_CONF_T_BOOL, .def = "no",
+		FIELD(stage_cycles),
+		.help = "Count the CPU cycles (TSC) each stage spends: RX, "
+			"worker (flow table and TCP), SMTP, MIME + scan, "
+			"writer (rx_cycles, wk_cycles, wk_cycles_smtp, "
+			"wk_cycles_scan, wr_cycles), and time the polls and "
+			"steps (rx_poll_gap_max_us, wk_step_max_us, "
+			"wr_step_max_us).  Costs a TSC read at each burst and "
+			"stage boundary, never per byte (docs/PERFORMANCE.md).",
+	},
 
 	/* [flow] */
 	{

@@ -51,6 +51,7 @@ struct mt_conf {
 	unsigned chunk_pool_size;/* message chunk buffers, default 8191 */
 	unsigned chunk_size;     /* bytes per message chunk, default 16384 */
 	unsigned idle_sleep_us;  /* sleep of an idle lcore; 0 = busy poll, default 50 */
+	int stage_cycles;        /* TSC stage accounting (rx/wk/wr_cycles...), default 0 */
 
 	/* [flow] */
 	unsigned max_flows;      /* per worker, default 65536 */

@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_prefetch.h>
 
@@ -113,6 +114,38 @@ rx_retry_pending(struct pl_rx *rx, struct mt_stats *st)
 	return left != 0;
 }
 
+/* Stall accounting: the time since this lcore last polled its ports.  A
+ * port queue of Q frames at R frames/s overflows after a gap of Q/R. */
+static inline void
+rx_poll_gap(struct pl_rx *rx, struct mt_stats *st, uint64_t now)
+{
+	uint64_t gap, hz = rte_get_tsc_hz();
+
+	if (rx->poll_tsc != 0 && now > rx->poll_tsc) {
+		gap = now - rx->poll_tsc;
+		if (gap >= hz / 1000) {
+			MT_STAT_INC(st, rx_poll_gaps_1ms);
+			if (gap >= hz / 100)
+				MT_STAT_INC(st, rx_poll_gaps_10ms);
+			mt_stats_max(st, MT_STAT_rx_poll_gap_max_us, gap * 1000000 / hz);
+		}
+	}
+	rx->poll_tsc = now;
+}
+
+/* High-water marks of the pools, sampled once a millisecond. */
+static void
+rx_gauges(struct pl_rx *rx, struct mt_stats *st, uint64_t now)
+{
+	struct mt_pipeline *p = rx->p;
+
+	rx->gauge_tsc = now;
+	if (rx->rx_pool != NULL)
+		mt_stats_max(st, MT_STAT_pool_pkts_max, rte_mempool_in_use_count(rx->rx_pool));
+	mt_stats_max(st, MT_STAT_pool_mails_max, rte_mempool_in_use_count(p->mail_pool));
+	mt_stats_max(st, MT_STAT_pool_chunks_max, rte_mempool_in_use_count(p->chunk_pool));
+}
+
 unsigned
 pl_rx_step(struct pl_rx *rx)
 {
@@ -122,6 +155,7 @@ pl_rx_step(struct pl_rx *rx)
 	unsigned *nb = rx->nb;
 	unsigned i, k, n, w, work = 0, live_ports = 0;
 	struct pl_port *pp;
+	uint64_t t0, now;
 	int wi;
 
 	if (rx->done)
@@ -132,6 +166,12 @@ pl_rx_step(struct pl_rx *rx)
 		__atomic_store_n(&rx->done, 1, __ATOMIC_RELEASE);
 		return 0;
 	}
+	now = rte_get_tsc_cycles();
+	if (now - rx->gauge_tsc >= rte_get_tsc_hz() / 1000)
+		rx_gauges(rx, st, now);
+	t0 = mt_stats_tsc();
+	if (t0 != 0)
+		rx_poll_gap(rx, st, t0);
 	for (k = 0; k < rx->n_ports; k++) {
 		pp = &p->ports[rx->ports[k]];
 		if (pp->done)
@@ -149,6 +189,7 @@ pl_rx_step(struct pl_rx *rx)
 		}
 		MT_STAT_INC(st, rx_bursts);
 		MT_STAT_ADD(st, rx_packets, n);
+		rx->rx_pool = pkts[0]->pool;
 		memset(nb, 0, p->n_wk * sizeof(nb[0]));
 		for (i = 0; i < n && i < PREFETCH_OFFSET; i++)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
@@ -167,9 +208,12 @@ pl_rx_step(struct pl_rx *rx)
 		/* In offline mode a refused packet stops polling until it fits. */
 		for (w = 0; w < p->n_wk; w++)
 			if (rx->n_pend[w] > 0)
-				return work;
+				goto out;
 	}
 	if (live_ports == 0)
 		__atomic_store_n(&rx->done, 1, __ATOMIC_RELEASE);
+out:
+	if (work != 0)
+		mt_stats_cycles_add(st, MT_STAT_rx_cycles, t0);
 	return work;
 }

@@ -253,11 +253,13 @@ pl_worker_step(struct pl_worker *w)
 	struct rte_mbuf *pkts[PL_BURST_MAX];
 	unsigned i, n = 0, r, tries;
 	struct timespec ts;
-	uint64_t now;
+	uint64_t now, t0;
+	unsigned expired;
 
 	if (w->done)
 		return 0;
 	w->env.st = st;
+	t0 = mt_stats_tsc();
 	flush_stash(w);
 	if (w->n_stash > 0)
 		return 1;
@@ -287,14 +289,24 @@ pl_worker_step(struct pl_worker *w)
 			worker_packet(w, st, pkts[i], now);
 		}
 		rte_pktmbuf_free_bulk(pkts, n);
+		if (now - w->gauge_tsc >= rte_get_tsc_hz() / 1000) {
+			w->gauge_tsc = now;
+			mt_stats_max(st, MT_STAT_wk_flows_max, mt_flow_table_count(w->flows));
+		}
 	}
-	mt_flow_table_expire(w->flows, now, p->timeout_tsc, EXPIRE_BUDGET, expire_flow, w);
+	expired = mt_flow_table_expire(w->flows, now, p->timeout_tsc, EXPIRE_BUDGET,
+				       expire_flow, w);
 	if (n == 0 && upstream_done(w)) {
 		mt_flow_table_foreach(w->flows, drain_flow, w);
 		flush_stash(w);
 		if (w->n_stash == 0)
 			__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
-		return 1;
+		n = 1;
+	}
+	if (t0 != 0 && (n != 0 || expired != 0)) {
+		now = rte_rdtsc();
+		st->v[MT_STAT_wk_cycles] += now - t0;
+		mt_stats_max(st, MT_STAT_wk_step_max_us, (now - t0) * 1000000 / rte_get_tsc_hz());
 	}
 	return n;
 }

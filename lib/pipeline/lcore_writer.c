@@ -215,12 +215,14 @@ pl_writer_step(struct pl_writer *wr)
 	struct mt_stats *st = mt_stats_self();
 	unsigned i, r, n, work = 0;
 	struct mt_err err;
-	uint64_t now;
+	uint64_t now, t0;
+	int ticked = 0;
 
 	if (wr->done)
 		return 0;
 	if (!ws.configured)
 		configure(wr);
+	t0 = mt_stats_tsc();
 	now = rte_get_tsc_cycles();
 	if (ws.n_held > 0) {
 		if (now >= ws.retry_tsc || mt_pipeline_quit) {
@@ -241,6 +243,7 @@ pl_writer_step(struct pl_writer *wr)
 	}
 	if (now - ws.tick_tsc >= ms_tsc(WR_TICK_MS)) {
 		ws.tick_tsc = now;
+		ticked = 1;
 		if (mt_spool_tick(wr->spool, &err) != 0 && !ws.paused)
 			PL_LOG(WARNING, "%s (retrying)", err.msg);
 	}
@@ -255,5 +258,10 @@ pl_writer_step(struct pl_writer *wr)
 		__atomic_store_n(&wr->done, 1, __ATOMIC_RELEASE);
 	}
 	mirror_counters(wr, st);
+	if (t0 != 0 && (work != 0 || ticked)) {
+		now = rte_rdtsc();
+		st->v[MT_STAT_wr_cycles] += now - t0;
+		mt_stats_max(st, MT_STAT_wr_step_max_us, (now - t0) * 1000000 / rte_get_tsc_hz());
+	}
 	return work;
 }

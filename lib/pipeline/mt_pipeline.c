@@ -355,6 +355,7 @@ mt_pipeline_create(const struct mt_conf *conf, struct mt_err *err)
 	p->conf = *conf;
 	p->alert_fd = -1;
 	p->run_id = (uint32_t)time(NULL);
+	mt_stats_cycles_on = conf->stage_cycles; /* before any lcore runs */
 	p->timeout_tsc[MT_FLOW_HANDSHAKE] = (uint64_t)conf->handshake_timeout_s * rte_get_tsc_hz();
 	p->timeout_tsc[MT_FLOW_CLOSING] = (uint64_t)conf->closing_timeout_s * rte_get_tsc_hz();
 	p->timeout_tsc[MT_FLOW_ESTABLISHED] = (uint64_t)conf->idle_timeout_s * rte_get_tsc_hz();

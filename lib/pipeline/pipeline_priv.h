@@ -82,6 +82,9 @@ struct pl_rx {
 	/* this burst, sorted by worker */
 	struct rte_mbuf *bucket[PL_MAX_WORKERS][PL_BURST_MAX];
 	unsigned nb[PL_MAX_WORKERS];
+	uint64_t poll_tsc;                /* last port poll (stage_cycles) */
+	uint64_t gauge_tsc;               /* last pool gauge sample */
+	struct rte_mempool *rx_pool;      /* the pool the ports' mbufs come from */
 } __rte_cache_aligned;
 
 struct pl_worker {
@@ -98,6 +101,7 @@ struct pl_worker {
 	uint64_t drop_log_tsc;            /* last ring-full alert line */
 	unsigned ooo_pieces;              /* out-of-order pieces held */
 	unsigned max_ooo_pieces;
+	uint64_t gauge_tsc;               /* last flow-table gauge sample */
 	unsigned n_stash;
 	struct mt_mail *stash[PL_STASH];  /* mails waiting for ring space (offline) */
 	uint8_t scratch[65536];           /* payload of chained mbufs */

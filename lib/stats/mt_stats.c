@@ -9,6 +9,7 @@
 #include "mt_stats.h"
 
 struct mt_stats mt_stats_lcore[RTE_MAX_LCORE];
+int mt_stats_cycles_on;
 
 static const char *const stat_names[MT_STAT__COUNT] = {
 #define MT_STAT_NAME(n, h) [MT_STAT_##n] = #n,
@@ -34,15 +35,30 @@ mt_stats_help(enum mt_stat s)
 	return (unsigned)s < MT_STAT__COUNT ? stat_help[s] : "?";
 }
 
+int
+mt_stats_is_max(enum mt_stat s)
+{
+	const char *n = mt_stats_name(s);
+	size_t len = strlen(n);
+
+	return strstr(n, "_max_") != NULL || (len > 4 && strcmp(n + len - 4, "_max") == 0);
+}
+
 void
 mt_stats_sum(struct mt_stats *out)
 {
+	uint8_t is_max[MT_STAT__COUNT];
 	unsigned l, i;
 
+	for (i = 0; i < MT_STAT__COUNT; i++)
+		is_max[i] = (uint8_t)mt_stats_is_max(i);
 	memset(out, 0, sizeof(*out));
 	for (l = 0; l < RTE_MAX_LCORE; l++)
 		for (i = 0; i < MT_STAT__COUNT; i++)
-			out->v[i] += mt_stats_lcore[l].v[i];
+			if (!is_max[i])
+				out->v[i] += mt_stats_lcore[l].v[i];
+			else if (mt_stats_lcore[l].v[i] > out->v[i])
+				out->v[i] = mt_stats_lcore[l].v[i];
 }
 
 #define V(name) (tot->v[MT_STAT_##name])

@@ -30,6 +30,7 @@
 #include <stdio.h>
 
 #include <rte_common.h>
+#include <rte_cycles.h>
 #include <rte_lcore.h>
 
 /* X(name, help) */
@@ -111,7 +112,21 @@
 	X(scan_alerts_dropped, "alerts lost (per-mail bound, mail not spooled, write error)") \
 	X(scan_stream_nomem, "scan streams Hyperscan could not allocate (part not scanned)") \
 	X(scan_reloads, "rule sets swapped in (SIGHUP)")                         \
-	X(scan_reload_failures, "reloads refused: the new rules did not compile")
+	X(scan_reload_failures, "reloads refused: the new rules did not compile") \
+	X(rx_cycles, "TSC cycles in RX polls that received packets (stage_cycles)") \
+	X(rx_poll_gap_max_us, "longest time between two port polls of an RX lcore, us (stage_cycles)") \
+	X(rx_poll_gaps_1ms, "port polls that came 1 ms or more after the previous one (stage_cycles)") \
+	X(rx_poll_gaps_10ms, "... of which 10 ms or more (stage_cycles)")     \
+	X(wk_cycles, "TSC cycles in worker steps with work: flow table, TCP, SMTP, scan (stage_cycles)") \
+	X(wk_cycles_smtp, "... of which in the SMTP automaton and mail copy, scan excluded (stage_cycles)") \
+	X(wk_cycles_scan, "... of which in MIME decoding and Hyperscan, wherever called (stage_cycles)") \
+	X(wk_step_max_us, "longest worker step, us (stage_cycles)")            \
+	X(wr_cycles, "TSC cycles in writer steps that wrote or published (stage_cycles)") \
+	X(wr_step_max_us, "longest writer step, us (stage_cycles)")            \
+	X(pool_pkts_max, "packet mbufs in use, high-water mark (sampled each ms by RX)") \
+	X(pool_mails_max, "mail objects in use, high-water mark (sampled each ms by RX)") \
+	X(pool_chunks_max, "message chunks in use, high-water mark (sampled each ms by RX)") \
+	X(wk_flows_max, "connections in this worker's flow table, high-water mark")
 
 enum mt_stat {
 #define MT_STAT_ENUM(n, h) MT_STAT_##n,
@@ -126,6 +141,43 @@ struct mt_stats {
 
 /* One block per lcore id (zeroed at load). */
 extern struct mt_stats mt_stats_lcore[RTE_MAX_LCORE];
+
+/*
+ * Stage accounting ([pipeline] stage_cycles): when set, the lcores read the
+ * TSC at burst and stage boundaries (never per byte) and add the cycles to
+ * rx_cycles, wk_cycles, wr_cycles, and time their polls and steps.
+ * wk_cycles contains wk_cycles_smtp and wk_cycles_scan, which exclude each
+ * other (SMTP calls the scan; its count leaves the scan out), so flow table
+ * + TCP = wk_cycles - wk_cycles_smtp - wk_cycles_scan.  Set once
+ * before the lcores start.  Counters named *_max* are high-water marks:
+ * mt_stats_sum() takes their maximum over lcores, not the sum.
+ */
+extern int mt_stats_cycles_on;
+
+/* The TSC if stage accounting is on, else 0 (then nothing is added). */
+static inline uint64_t
+mt_stats_tsc(void)
+{
+	return mt_stats_cycles_on ? rte_rdtsc() : 0;
+}
+
+/* Add the cycles since t0 (from mt_stats_tsc()) to counter s. */
+static inline void
+mt_stats_cycles_add(struct mt_stats *st, enum mt_stat s, uint64_t t0)
+{
+	if (t0 != 0)
+		st->v[s] += rte_rdtsc() - t0;
+}
+
+static inline void
+mt_stats_max(struct mt_stats *st, enum mt_stat s, uint64_t v)
+{
+	if (v > st->v[s])
+		st->v[s] = v;
+}
+
+/* Nonzero for the high-water-mark counters (*_max*). */
+int mt_stats_is_max(enum mt_stat s);
 
 #define MT_STAT_ADD(st, name, n) ((st)->v[MT_STAT_##name] += (n))
 #define MT_STAT_INC(st, name) ((st)->v[MT_STAT_##name]++)
