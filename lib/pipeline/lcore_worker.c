@@ -111,6 +111,7 @@ pl_worker_hold(struct mt_session_env *env, struct mt_tcp_piece *pc)
 		pc->ref = m;
 	}
 	w->ooo_pieces++;
+	w->ooo_bytes += pc->len;
 	return 0;
 refuse:
 	MT_STAT_INC(env->st, wk_ooo_refused);
@@ -124,6 +125,7 @@ pl_worker_release(struct mt_session_env *env, struct mt_tcp_piece *pc)
 
 	rte_pktmbuf_free(pc->ref);
 	w->ooo_pieces--;
+	w->ooo_bytes -= pc->len;
 }
 
 static void
@@ -259,6 +261,7 @@ pl_worker_step(struct pl_worker *w)
 	if (w->done)
 		return 0;
 	w->env.st = st;
+	pl_flows_worker_poll(w);
 	t0 = mt_stats_tsc();
 	flush_stash(w);
 	if (w->n_stash > 0)
@@ -299,8 +302,10 @@ pl_worker_step(struct pl_worker *w)
 	if (n == 0 && upstream_done(w)) {
 		mt_flow_table_foreach(w->flows, drain_flow, w);
 		flush_stash(w);
-		if (w->n_stash == 0)
+		if (w->n_stash == 0) {
+			pl_flows_worker_exit(w);
 			__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
+		}
 		n = 1;
 	}
 	if (t0 != 0 && (n != 0 || expired != 0)) {

@@ -25,13 +25,24 @@
  * is dropped and counted (src_nombuf, a NIC's rx_nombuf).  The pipeline's
  * own drop counters (rx_drop_ring_full, ...) are in its summary.
  *
+ * --config FILE: a mailtap.conf for the pipeline (roles, stage_cycles,
+ * rules...); default: the built-in defaults.
+ *
  * Prints mailtapd's summary, then
  *	replay s=... pkts=... bytes=... replayer_s=... rate=... offered_pps=...
- *	       port_full=... src_nombuf=...
+ *	       port_full=... src_nombuf=... tsc_hz=...
+ * and one line per thread of the process (EAL lcores: rte-worker-N for
+ * lcore N, the main lcore included; the replayer) with
+ * what the kernel's scheduler says about the run (deltas over the run):
+ *	thread name=... cpu_ms=... wait_ms=... vcsw=... ivcsw=...
+ * cpu_ms: time on a CPU; wait_ms: time runnable but waiting for a CPU
+ * (preempted by other threads or processes: /proc/.../schedstat); vcsw /
+ * ivcsw: voluntary (sleeps) and involuntary (preemption) context switches.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <pcap/pcap.h>
@@ -84,6 +95,85 @@ die(const char *m)
 	exit(1);
 }
 
+/* Scheduler figures of every thread of this process. */
+#define MAX_THREADS 64
+struct thr {
+	int tid;
+	char name[32];
+	uint64_t run_ns, wait_ns, vcsw, ivcsw;
+};
+
+static unsigned
+threads_read(struct thr *t)
+{
+	unsigned n = 0;
+	char path[96], line[256];
+	FILE *f;
+	int tid;
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL && n < MAX_THREADS) {
+		tid = atoi(e->d_name);
+		if (tid <= 0)
+			continue;
+		memset(&t[n], 0, sizeof(t[n]));
+		t[n].tid = tid;
+		snprintf(path, sizeof(path), "/proc/self/task/%d/comm", tid);
+		if ((f = fopen(path, "r")) != NULL) {
+			if (fgets(t[n].name, sizeof(t[n].name), f))
+				t[n].name[strcspn(t[n].name, "\n")] = '\0';
+			fclose(f);
+		}
+		snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", tid);
+		if ((f = fopen(path, "r")) != NULL) {
+			if (fscanf(f, "%lu %lu", &t[n].run_ns, &t[n].wait_ns) != 2)
+				t[n].run_ns = t[n].wait_ns = 0;
+			fclose(f);
+		}
+		snprintf(path, sizeof(path), "/proc/self/task/%d/status", tid);
+		if ((f = fopen(path, "r")) != NULL) {
+			while (fgets(line, sizeof(line), f)) {
+				sscanf(line, "voluntary_ctxt_switches: %lu", &t[n].vcsw);
+				sscanf(line, "nonvoluntary_ctxt_switches: %lu", &t[n].ivcsw);
+			}
+			fclose(f);
+		}
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static struct thr th_rp0[MAX_THREADS], th_rp1[MAX_THREADS]; /* read by the replayer */
+static unsigned n_rp0, n_rp1;
+
+static void
+threads_print(const struct thr *a, unsigned na, const struct thr *b, unsigned nb, int rp)
+{
+	unsigned i, j;
+
+	for (j = 0; j < nb; j++) {
+		struct thr z = { 0 };
+		const struct thr *o = &z;
+
+		for (i = 0; i < na; i++)
+			if (a[i].tid == b[j].tid)
+				o = &a[i];
+		if (rp != (strcmp(b[j].name, "replayer") == 0))
+			continue;
+		if (!rp && strncmp(b[j].name, "rte-worker-", 11) != 0 && b[j].tid != getpid())
+			continue; /* EAL's service threads (interrupts, telemetry) */
+		printf("thread name=%s cpu_ms=%.1f wait_ms=%.1f vcsw=%lu ivcsw=%lu\n",
+		       b[j].tid == getpid() ? "rte-worker-0" : b[j].name,
+		       (double)(b[j].run_ns - o->run_ns) / 1e6,
+		       (double)(b[j].wait_ns - o->wait_ns) / 1e6,
+		       (unsigned long)(b[j].vcsw - o->vcsw), (unsigned long)(b[j].ivcsw - o->ivcsw));
+	}
+}
+
 static void
 load(const char *path)
 {
@@ -127,6 +217,8 @@ replayer(void *arg)
 	size_t i = 0;
 
 	(void)arg;
+	pthread_setname_np(pthread_self(), "replayer");
+	n_rp0 = threads_read(th_rp0);
 	if (cpu >= 0) {
 		cpu_set_t cs;
 
@@ -143,6 +235,11 @@ replayer(void *arg)
 			unsigned n = nframes - i < 32 ? (unsigned)(nframes - i) : 32, k, done;
 			uint64_t due = t0 + (uint64_t)((double)i * per);
 
+			/* sleep while the next burst is over 200 us away, so that
+			 * a pipeline lcore sharing this CPU (the writer) can run;
+			 * a late wake-up only sends the due bursts back to back */
+			while (rte_rdtsc() + hz / 5000 < due)
+				usleep(100);
 			while (rte_rdtsc() < due)
 				rte_pause();
 			if (rte_pktmbuf_alloc_bulk(pool, m, n) != 0) {
@@ -185,6 +282,7 @@ replayer(void *arg)
 	while (rte_ring_count(ring) > 0)
 		usleep(100);
 	t_replayed = now();
+	n_rp1 = threads_read(th_rp1);
 	replay_done = 1;
 	mt_pipeline_stop();
 	return NULL;
@@ -196,7 +294,9 @@ main(int argc, char **argv)
 	struct mt_conf conf;
 	struct mt_err err;
 	struct mt_pipeline *p;
-	const char *pcapf = NULL, *spool = NULL;
+	const char *pcapf = NULL, *spool = NULL, *conff = NULL;
+	static struct thr th0[MAX_THREADS], th1[MAX_THREADS];
+	unsigned n0, n1;
 	pthread_t th;
 	int n, c, bad, rc;
 	double t_end;
@@ -205,6 +305,7 @@ main(int argc, char **argv)
 		{ "spool", required_argument, NULL, 's' },
 		{ "cpu", required_argument, NULL, 'c' },
 		{ "rate", required_argument, NULL, 'r' },
+		{ "config", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
 
@@ -213,7 +314,7 @@ main(int argc, char **argv)
 		die("EAL init failed");
 	argc -= n;
 	argv += n;
-	while ((c = getopt_long(argc, argv, "p:s:c:r:", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:s:c:r:f:", lo, NULL)) != -1) {
 		if (c == 'p')
 			pcapf = optarg;
 		else if (c == 's')
@@ -222,11 +323,14 @@ main(int argc, char **argv)
 			cpu = atoi(optarg);
 		else if (c == 'r')
 			rate = atof(optarg);
+		else if (c == 'f')
+			conff = optarg;
 		else
 			return 2;
 	}
 	if (!pcapf || !spool)
-		die("usage: replay [EAL] -- --pcap FILE --spool DIR [--cpu N] [--rate PPS]");
+		die("usage: replay [EAL] -- --pcap FILE --spool DIR [--cpu N] [--rate PPS] "
+		    "[--config FILE]");
 	if (cpu < 0)
 		cpu = (int)sysconf(_SC_NPROCESSORS_ONLN) - 1;
 	load(pcapf);
@@ -241,6 +345,10 @@ main(int argc, char **argv)
 		die("rte_eth_from_ring");
 
 	mt_conf_defaults(&conf);
+	if (conff != NULL && mt_conf_load(&conf, conff, &err) != 0) {
+		fprintf(stderr, "replay: %s\n", err.msg);
+		return 1;
+	}
 	if (strlen(spool) >= sizeof(conf.spool_dir))
 		die("spool path too long");
 	strcpy(conf.spool_dir, spool);
@@ -252,14 +360,19 @@ main(int argc, char **argv)
 	mt_pipeline_print_roles(p, stdout);
 	if (pthread_create(&th, NULL, replayer, NULL) != 0)
 		die("pthread_create");
+	n0 = threads_read(th0);
 	rc = mt_pipeline_run(p);
 	t_end = now();
 	pthread_join(th, NULL);
+	n1 = threads_read(th1);
 	bad = mt_pipeline_print_summary(p, stdout);
 	printf("replay s=%.4f pkts=%zu bytes=%zu replayer_s=%.4f rate=%.0f offered_pps=%.0f "
-	       "port_full=%lu src_nombuf=%lu\n", t_end - t_start, nframes, fbytes,
+	       "port_full=%lu src_nombuf=%lu tsc_hz=%lu\n", t_end - t_start, nframes, fbytes,
 	       t_replayed - t_start, rate, (double)nframes / (t_replayed - t_start),
-	       (unsigned long)port_full, (unsigned long)src_nombuf);
+	       (unsigned long)port_full, (unsigned long)src_nombuf,
+	       (unsigned long)rte_get_tsc_hz());
+	threads_print(th0, n0, th1, n1, 0);
+	threads_print(th_rp0, n_rp0, th_rp1, n_rp1, 1);
 	mt_pipeline_free(p);
 	rte_eal_cleanup();
 	return rc != 0 || bad != 0;
