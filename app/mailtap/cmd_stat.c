@@ -20,9 +20,12 @@
 #include "mt_stats.h"
 #include "stats_client.h"
 
+int cmd_stat_flows(int argc, char **argv);
+
 static const char usage_text[] =
 	"usage: mailtap stat [--prefix P | --socket PATH] [--json | --prometheus]\n"
 	"                    [--watch SECONDS] [--count N] [--all]\n"
+	"       mailtap stat flows ...  each worker's flow table (mailtap stat flows --help)\n"
 	"  --prefix P        the --file-prefix mailtapd was started with (default rte)\n"
 	"  --socket PATH     the telemetry socket itself\n"
 	"                    (default /var/run/dpdk/P/dpdk_telemetry.v2)\n"
@@ -328,6 +331,8 @@ cmd_stat(int argc, char **argv)
 	long done = 0;
 	int c, rc = 0;
 
+	if (argc >= 2 && strcmp(argv[1], "flows") == 0)
+		return cmd_stat_flows(argc - 1, argv + 1);  /* cmd_stat_flows.c */
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "p:s:jPw:c:ah", lopts, NULL)) != -1) {
 		switch (c) {

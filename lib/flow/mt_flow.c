@@ -22,6 +22,10 @@ struct mt_flow_table {
 	uint32_t n_slots;
 	uint32_t head[MT_FLOW_NCLASS];
 	uint32_t tail[MT_FLOW_NCLASS];
+	uint32_t n_cls[MT_FLOW_NCLASS];
+	uint32_t age_head, age_tail;  /* creation order */
+	uint32_t max_flows;
+	uint32_t high_water;
 };
 
 void
@@ -98,6 +102,8 @@ mt_flow_table_create(const struct mt_flow_table_params *prm)
 	t->slot_size = RTE_ALIGN_CEIL(prm->slot_size, RTE_CACHE_LINE_SIZE);
 	for (int c = 0; c < MT_FLOW_NCLASS; c++)
 		t->head[c] = t->tail[c] = NIL;
+	t->age_head = t->age_tail = NIL;
+	t->max_flows = prm->max_flows;
 	t->h = rte_hash_create(&hp);
 	if (t->h == NULL)
 		goto fail;
@@ -149,6 +155,7 @@ list_unlink(struct mt_flow_table *t, struct mt_flow_slot *s)
 		slot_at(t, s->next)->prev = s->prev;
 	else
 		t->tail[s->cls] = s->prev;
+	t->n_cls[s->cls]--;
 }
 
 static void
@@ -163,6 +170,44 @@ list_append(struct mt_flow_table *t, struct mt_flow_slot *s)
 	else
 		t->head[s->cls] = i;
 	t->tail[s->cls] = i;
+	t->n_cls[s->cls]++;
+}
+
+static void
+age_append(struct mt_flow_table *t, struct mt_flow_slot *s)
+{
+	uint32_t i = slot_idx(t, s);
+
+	s->anext = NIL;
+	s->aprev = t->age_tail;
+	if (s->aprev != NIL)
+		slot_at(t, s->aprev)->anext = i;
+	else
+		t->age_head = i;
+	t->age_tail = i;
+}
+
+static void
+age_unlink(struct mt_flow_table *t, struct mt_flow_slot *s)
+{
+	if (s->aprev != NIL)
+		slot_at(t, s->aprev)->anext = s->anext;
+	else
+		t->age_head = s->anext;
+	if (s->anext != NIL)
+		slot_at(t, s->anext)->aprev = s->aprev;
+	else
+		t->age_tail = s->aprev;
+}
+
+static inline uint32_t
+n_active(const struct mt_flow_table *t)
+{
+	uint32_t n = 0;
+
+	for (int c = 0; c < MT_FLOW_NCLASS; c++)
+		n += t->n_cls[c];
+	return n;
 }
 
 struct mt_flow_slot *
@@ -193,6 +238,9 @@ mt_flow_table_add(struct mt_flow_table *t, const struct mt_flow_key *k, uint32_t
 	s->in_use = 1;
 	s->cls = MT_FLOW_HANDSHAKE;
 	list_append(t, s);
+	age_append(t, s);
+	if (n_active(t) > t->high_water)
+		t->high_water = n_active(t);
 	*slot = s;
 	return 0;
 }
@@ -206,6 +254,7 @@ mt_flow_table_del(struct mt_flow_table *t, struct mt_flow_slot *s)
 	pos = rte_hash_del_key_with_hash(t->h, &s->key, s->hash);
 	MT_BUG_ON(pos < 0 || slot_at(t, (uint32_t)pos) != s);
 	list_unlink(t, s);
+	age_unlink(t, s);
 	s->in_use = 0;
 }
 
@@ -222,6 +271,8 @@ mt_flow_table_touch(struct mt_flow_table *t, struct mt_flow_slot *s, enum mt_flo
 		    uint64_t now)
 {
 	s->last_tsc = now;
+	if (unlikely(s->first_tsc == 0))
+		s->first_tsc = now;
 	/* already last of its class: the common case, nothing to move */
 	if (s->cls == cls && s->next == NIL)
 		return;
@@ -276,4 +327,44 @@ mt_flow_table_foreach(struct mt_flow_table *t, mt_flow_visit_t fn, void *arg)
 	for (i = 0; i < t->n_slots; i++)
 		if (slot_at(t, i)->in_use)
 			fn(slot_at(t, i), arg);
+}
+
+void
+mt_flow_table_gauges(const struct mt_flow_table *t, struct mt_flow_table_gauges *g)
+{
+	const struct mt_flow_slot *s;
+	unsigned c;
+
+	memset(g, 0, sizeof(*g));
+	g->capacity = t->max_flows;
+	g->active = n_active(t);
+	g->high_water = t->high_water;
+	for (c = 0; c < MT_FLOW_NCLASS; c++) {
+		g->by_class[c] = t->n_cls[c];
+		if (t->head[c] != NIL) {
+			s = (const struct mt_flow_slot *)(t->slots + (size_t)t->head[c] * t->slot_size);
+			g->idlest_tsc[c] = s->last_tsc;
+		}
+	}
+	if (t->age_head != NIL) {
+		s = (const struct mt_flow_slot *)(t->slots + (size_t)t->age_head * t->slot_size);
+		g->oldest_first_tsc = s->first_tsc;
+	}
+}
+
+uint32_t
+mt_flow_table_walk(struct mt_flow_table *t, uint32_t skip, uint32_t n, mt_flow_visit_t fn,
+		   void *arg)
+{
+	uint32_t i = t->age_head, seen = 0;
+	struct mt_flow_slot *s;
+
+	for (; i != NIL && skip > 0; skip--)
+		i = slot_at(t, i)->anext;
+	for (; i != NIL && seen < n; seen++) {
+		s = slot_at(t, i);
+		i = s->anext;
+		fn(s, arg);
+	}
+	return seen;
 }

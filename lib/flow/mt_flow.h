@@ -73,6 +73,8 @@ struct mt_flow_slot {
 	uint16_t pad;
 	uint32_t prev, next;   /* class list links (slot indices) */
 	uint64_t last_tsc;
+	uint32_t aprev, anext; /* age list links: slots in order of creation */
+	uint64_t first_tsc;    /* now of the first mt_flow_table_touch() */
 };
 
 struct mt_flow_table_params {
@@ -119,5 +121,31 @@ int mt_flow_table_evict(struct mt_flow_table *t, mt_flow_visit_t evict, void *ar
 
 /* Call fn for every slot in use (fn may delete the slot). */
 void mt_flow_table_foreach(struct mt_flow_table *t, mt_flow_visit_t fn, void *arg);
+
+/*
+ * Gauges: what an operator asks about a table (telemetry /mailtap/flows).
+ * O(1): the counts are kept on add/del/touch, the ages come from list
+ * heads.  A tsc field is 0 when no flow is there.
+ */
+struct mt_flow_table_gauges {
+	uint32_t capacity;                     /* max_flows */
+	uint32_t active;                       /* slots in use */
+	uint32_t by_class[MT_FLOW_NCLASS];     /* ... per timeout class */
+	uint32_t high_water;                   /* most slots in use at once */
+	uint64_t oldest_first_tsc;             /* first activity of the oldest flow */
+	uint64_t idlest_tsc[MT_FLOW_NCLASS];   /* last activity of each class's
+						* least recently active flow: the
+						* next to expire */
+};
+
+void mt_flow_table_gauges(const struct mt_flow_table *t, struct mt_flow_table_gauges *g);
+
+/*
+ * Call fn (which must not delete) for up to n slots in use, oldest first
+ * (creation order), after skipping the skip oldest: one page of a listing.
+ * Returns the number of slots fn saw.  Costs skip + n slot visits.
+ */
+uint32_t mt_flow_table_walk(struct mt_flow_table *t, uint32_t skip, uint32_t n,
+			    mt_flow_visit_t fn, void *arg);
 
 #endif /* MT_FLOW_H */

@@ -100,6 +100,7 @@ struct pl_worker {
 	volatile uint32_t done;
 	uint64_t drop_log_tsc;            /* last ring-full alert line */
 	unsigned ooo_pieces;              /* out-of-order pieces held */
+	uint64_t ooo_bytes;               /* ... and their octets (/mailtap/flows) */
 	unsigned max_ooo_pieces;
 	uint64_t gauge_tsc;               /* last flow-table gauge sample */
 	unsigned n_stash;
@@ -162,6 +163,11 @@ unsigned pl_writer_step(struct pl_writer *wr);
 void pl_worker_emit(struct mt_session_env *env, struct mt_mail *m);
 int pl_worker_hold(struct mt_session_env *env, struct mt_tcp_piece *pc);
 void pl_worker_release(struct mt_session_env *env, struct mt_tcp_piece *pc);
+/* /mailtap/flows (ctl_flows.c): a worker publishes its flow gauges and
+ * answers list requests at the top of each step, and once when it exits. */
+void pl_flows_worker_poll(struct pl_worker *w);
+void pl_flows_worker_exit(struct pl_worker *w);
+int pl_ctl_flows_register(struct mt_pipeline *p);
 
 /* ports */
 int pl_ports_setup(struct mt_pipeline *p, struct mt_err *err);

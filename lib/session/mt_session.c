@@ -735,3 +735,18 @@ mt_session_close(struct mt_session *s)
 	mt_smtp_close(smtp_of(s));
 	MT_BUG_ON(s->in_tx || s->mail != NULL);
 }
+
+void
+mt_session_info(const struct mt_session *s, struct mt_session_info *out)
+{
+	unsigned d;
+
+	for (d = 0; d < 2; d++) {
+		out->bytes[d] = s->tcp[d].offset;
+		out->ooo_bytes[d] = s->tcp[d].ooo_bytes;
+	}
+	out->midstream = s->midstream;
+	out->in_tx = s->in_tx;
+	out->tls = (uint8_t)mt_smtp_is_tls(smtp_of((struct mt_session *)(uintptr_t)s));
+	out->closed = s->closed;
+}

@@ -84,6 +84,20 @@ int mt_session_is_closed(const struct mt_session *s);
 /* The timeout class the connection is in now. */
 enum mt_flow_class mt_session_class(const struct mt_session *s);
 
+/* What an operator's flow listing shows of a session (a copy: the
+ * caller may keep it after the session moves on). */
+struct mt_session_info {
+	uint64_t bytes[2];      /* octets delivered or declared lost, by
+				 * direction (MT_DIR_C2S, MT_DIR_S2C) */
+	uint32_t ooo_bytes[2];  /* octets held out of order now */
+	uint8_t midstream;      /* picked up without its handshake */
+	uint8_t in_tx;          /* a mail transaction is open */
+	uint8_t tls;            /* went TLS: the rest is not parsed */
+	uint8_t closed;
+};
+
+void mt_session_info(const struct mt_session *s, struct mt_session_info *out);
+
 static inline struct mt_flow_slot *
 mt_session_slot(struct mt_session *s)
 {
