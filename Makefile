@@ -11,11 +11,13 @@
 BUILD   ?= build
 CC      ?= cc
 # libpcre2-8/libpcre2-dev: lib/fp fingerprint rules need regex captures (versions), which Hyperscan lacks.
-PKGS    := libdpdk libhs libpcap libcrypto libpcre2-8
+# libcares/libc-ares-dev: lib/probe resolves MX hosts asynchronously.
+PKGS    := libdpdk libhs libpcap libcrypto libpcre2-8 libcares
 DEB_BUILD := build-essential pkg-config libdpdk-dev libhyperscan-dev libpcap-dev \
-             libnuma-dev libcmocka-dev libssl-dev libpcre2-dev
+             libnuma-dev libcmocka-dev libssl-dev libpcre2-dev libc-ares-dev
 # python3-aiosmtpd: a real SMTP server for tests/e2e/test_probe.py.
-DEB_TEST  := python3 python3-pytest python3-aiosmtpd postfix swaks
+# dnsmasq-base: a local DNS server (binary only) for tests/e2e/test_probe_survey.py.
+DEB_TEST  := python3 python3-pytest python3-aiosmtpd postfix swaks dnsmasq-base
 
 ifeq ($(V),1)
 Q :=
