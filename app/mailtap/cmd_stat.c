@@ -30,7 +30,8 @@ static const char usage_text[] =
 	"  --socket PATH     the telemetry socket itself\n"
 	"                    (default /var/run/dpdk/P/dpdk_telemetry.v2)\n"
 	"  (no format)       per-lcore table: each counter, its rate per second over\n"
-	"                    the interval, and the total; ports' ethdev counters below\n"
+	"                    the interval, and the total (the maximum for the *_max\n"
+	"                    high-water marks); ports' ethdev counters below\n"
 	"  --json            one JSON object per sample: lcores, total, ports\n"
 	"  --prometheus      Prometheus text exposition: mailtap_<counter>{lcore=\"N\"},\n"
 	"                    mailtap_port_<counter>{port=\"N\"}\n"
@@ -121,14 +122,30 @@ unit_by_id(const struct mt_sc_unit *u, unsigned n, unsigned id)
 	return NULL;
 }
 
+/* A high-water mark (*_max*): its total is the maximum over lcores, as
+ * in mt_stats_sum(), and Prometheus calls it a gauge. */
+static int
+is_max(const char *name)
+{
+	int i;
+
+	for (i = 0; i < MT_STAT__COUNT; i++)
+		if (strcmp(mt_stats_name((enum mt_stat)i), name) == 0)
+			return mt_stats_is_max((enum mt_stat)i);
+	return 0;
+}
+
 static uint64_t
 total_of(const struct mt_sc_unit *u, unsigned n, const char *name)
 {
-	uint64_t t = 0;
+	uint64_t t = 0, v;
+	int max = is_max(name);
 	unsigned i;
 
-	for (i = 0; i < n; i++)
-		t += mt_sc_value(&u[i], name, NULL);
+	for (i = 0; i < n; i++) {
+		v = mt_sc_value(&u[i], name, NULL);
+		t = max ? (v > t ? v : t) : t + v;
+	}
 	return t;
 }
 
@@ -171,7 +188,7 @@ print_json(FILE *f, const struct mt_tel *t, const struct mt_sc_sample *s)
 /* ---- Prometheus text exposition format 0.0.4 */
 
 static void
-prom_help(FILE *f, const char *metric, const char *help)
+prom_help(FILE *f, const char *metric, const char *help, const char *type)
 {
 	fprintf(f, "# HELP %s ", metric);
 	for (; *help; help++) {
@@ -182,7 +199,7 @@ prom_help(FILE *f, const char *metric, const char *help)
 		else
 			fputc(*help, f);
 	}
-	fprintf(f, "\n# TYPE %s counter\n", metric);
+	fprintf(f, "\n# TYPE %s %s\n", metric, type);
 }
 
 static void
@@ -197,7 +214,8 @@ prom_units(FILE *f, const char *prefix, const char *label, const struct mt_sc_un
 
 	for (i = 0; i < cnt; i++) {
 		snprintf(metric, sizeof(metric), "%s%s", prefix, names[i]);
-		prom_help(f, metric, help(names[i]));
+		prom_help(f, metric, help(names[i]),
+			  help == counter_help && is_max(names[i]) ? "gauge" : "counter");
 		for (j = 0; j < n; j++) {
 			uint64_t v = mt_sc_value(&u[j], names[i], &found);
 
