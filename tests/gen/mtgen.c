@@ -10,7 +10,8 @@
  *	      [--vlan PCT] [--helo PCT] [--servers N] [--start-time EPOCH]
  *	      [--reorder PCT] [--reorder-window W] [--duplicate PCT]
  *	      [--drop PCT] [--overlap PCT] [--midstream PCT] [--paths]
- *	      [--quiet]
+ *	      [--bdat PCT] [--starttls PCT] [--noise PCT]
+ *	      [--sizes lognormal|loguniform] [--quiet]
  *
  * DESCRIPTION
  *	mtgen writes a pcap (Ethernet, DLT_EN10MB, microsecond timestamps)
@@ -57,6 +58,22 @@
  *	its own SMTP session, a relay adds a Received: header, and the truth
  *	names each record's path, hop, endpoints and whether it is the copy
  *	the registered-server policy keeps (tests/gen/README.md).
+ *
+ *	Extras (all off by default; off, the output is exactly what it
+ *	was before they existed): --bdat sends the messages of PCT% of the
+ *	non-pipelining EHLO sessions as BDAT chunks (CHUNKING advertised;
+ *	1 KiB-1 MiB chunks, the last one "BDAT n LAST"; raw octets, no
+ *	dot-stuffing; the truth is the same message).  --starttls: PCT% of
+ *	the EHLO sessions say STARTTLS after EHLO (advertised), get 220, and
+ *	then exchange random octets shaped like a TLS handshake and records
+ *	the size of their mails; those mails are in no truth file (nothing
+ *	after STARTTLS is readable; summary.json counts the sessions).
+ *	--noise: after each SMTP packet, with PCT% probability, one frame
+ *	of other traffic on the link (UDP to ports 53/123, TCP to 80/443,
+ *	between hosts that are no SMTP server; not a real flow).
+ *	--sizes loguniform: message sizes spread evenly in log scale over
+ *	[--min-size, --max-size] (a 1-20 MiB tail, say) instead of the
+ *	log-normal mix around 10 KiB.
  *
  *	Messages are RFC 5322 with CRLF line ends, ~70% text/plain, ~30%
  *	multipart/mixed with a base64 attachment; bodies deliberately hold
@@ -108,7 +125,7 @@ enum state {
 	ST_SYN, ST_SYNACK, ST_ACK, ST_GREET, ST_HELO, ST_HELO_R, ST_TXN,
 	ST_PIPE_R, ST_MAIL_R, ST_RCPT, ST_RCPT_R, ST_DATA, ST_DATA_R,
 	ST_MSG, ST_MSG_R, ST_RSET, ST_RSET_R, ST_QUIT_R, ST_FIN1, ST_FIN2,
-	ST_LAST, ST_DONE
+	ST_LAST, ST_DONE, ST_TLS, ST_TLS_R, ST_TLS_DATA, ST_BDAT, ST_BDAT_R
 };
 
 enum done { DONE_NONE, DONE_MAIL, DONE_REJ };
@@ -272,6 +289,9 @@ static struct {
 	/* --paths: --sessions counts mails, each one a chain of hops */
 	bool paths;
 	uint64_t path_mails;
+	/* extras, percentages; sizes */
+	unsigned bdat, starttls, noise;
+	bool loguniform;
 } opt = {
 	.sessions = 100,
 	.conc = 10,
@@ -386,6 +406,11 @@ struct sess {
 	bool mid_on, mid_wait;	/* tap not started yet; cut set at mid_txn */
 	unsigned mid_txn;
 	uint64_t mid_left;
+	/* --bdat, --starttls: their own stream */
+	struct rng xr;
+	bool bdat, tls;
+	size_t bdat_off;
+	unsigned tls_phase;
 	/* --paths */
 	unsigned path, hop, nhops;	/* path 1..6, hop 0..nhops-1 */
 	uint64_t chain_id;		/* the mail (0-based) */
@@ -464,6 +489,11 @@ static struct {
 	/* --paths */
 	struct chain *chains;
 	uint16_t rport[2][2];	/* relay client ports [REG1/REG2][v4/v6] */
+	/* extras */
+	struct rng noise;
+	uint8_t nframe[14 + 20 + 20 + 1460];
+	uint64_t noise_packets, noise_bytes, tls_sessions, tls_bytes;
+	uint64_t bdat_sessions, bdat_chunks;
 } g;
 
 /* ------------------------------------------------------------------ */
@@ -766,8 +796,16 @@ b64_size(size_t raw)
 static uint64_t
 pick_size(struct rng *r)
 {
-	double u1 = rng_unit(r), u2 = rng_unit(r), z, v;
+	double u1, u2, z, v;
 
+	if (opt.loguniform) {
+		v = exp(log((double)opt.min_size) + rng_unit(r) *
+		    (log((double)opt.max_size) - log((double)opt.min_size)));
+		return v < (double)opt.min_size ? opt.min_size :
+		    v > (double)opt.max_size ? opt.max_size : (uint64_t)v;
+	}
+	u1 = rng_unit(r);
+	u2 = rng_unit(r);
 	if (u1 < 1e-300)
 		u1 = 1e-300;
 	z = sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
@@ -1090,8 +1128,34 @@ rep_greet(struct sess *s, struct buf *b)
 	}
 }
 
+static void rep_helo_base(struct sess *s, struct buf *b);
+
+/* The EHLO reply, with CHUNKING / STARTTLS after its first line for the
+ * sessions that use them. */
 static void
 rep_helo(struct sess *s, struct buf *b)
+{
+	size_t start = b->len, first;
+	char ext[64];
+	int n;
+
+	rep_helo_base(s, b);
+	if (!s->ehlo || (!s->bdat && !s->tls))
+		return;
+	n = snprintf(ext, sizeof(ext), "%s%s", s->bdat ? "250-CHUNKING\r\n" : "",
+	    s->tls ? "250-STARTTLS\r\n" : "");
+	for (first = start; first + 1 < b->len; first++)
+		if (b->p[first] == '\r' && b->p[first + 1] == '\n')
+			break;
+	first += 2;
+	buf_reserve(b, (size_t)n);
+	memmove(b->p + first + n, b->p + first, b->len - first);
+	memcpy(b->p + first, ext, (size_t)n);
+	b->len += (size_t)n;
+}
+
+static void
+rep_helo_base(struct sess *s, struct buf *b)
 {
 	if (!s->ehlo) {
 		if (s->fl == FL_POSTFIX)
@@ -1526,6 +1590,76 @@ build_frame(struct sess *s, enum dir d, uint8_t flags, uint32_t seq,
 	return (size_t)(th - f) + tl;
 }
 
+/*
+ * --noise: one frame of other traffic, in its own time slot: UDP to port
+ * 53 or 123, or TCP (ACK|PSH, no handshake) to port 80 or 443, between a
+ * client of the SMTP pools and 192.0.2.80 (no SMTP server), random
+ * payload.  Its own random stream; IPv4, valid checksums.
+ */
+static void
+write_noise(void)
+{
+	static const uint16_t ports[] = { 53, 123, 80, 443 };
+	struct rng *r = &g.noise;
+	struct pcap_pkthdr h;
+	uint8_t *f = g.nframe, *ip = f + 14, *l4 = ip + 20;
+	unsigned which = (unsigned)rng_below(r, 4), i;
+	bool udp = which < 2;
+	size_t hl = udp ? 8 : 20;
+	size_t plen = udp ? (size_t)rng_range(r, 40, 300) : (size_t)rng_range(r, 100, 1460);
+	uint64_t sum, v = 0;
+
+	memcpy(f, "\x52\x54\x00\x00\x02\x50\x00\x1b\x21\x0a\x0b\x0d", 12);
+	put16(f + 12, 0x0800);
+	ip[0] = 0x45;
+	ip[1] = 0;
+	put16(ip + 2, (uint16_t)(20 + hl + plen));
+	put16(ip + 4, (uint16_t)rng_next(r));
+	put16(ip + 6, 0x4000);
+	ip[8] = 64;
+	ip[9] = udp ? 17 : 6;
+	put16(ip + 10, 0);
+	ip[12] = 198;
+	ip[13] = 51;
+	ip[14] = 100;
+	ip[15] = (uint8_t)rng_range(r, 1, 254);
+	ip[16] = 192;
+	ip[17] = 0;
+	ip[18] = 2;
+	ip[19] = 80;
+	put16(ip + 10, csum_fold(csum_add(0, ip, 20)));
+	put16(l4, (uint16_t)rng_range(r, PORT_LO, PORT_HI));
+	put16(l4 + 2, ports[which]);
+	for (i = 0; i < plen; i++) {
+		if ((i & 7) == 0)
+			v = rng_next(r);
+		l4[hl + i] = (uint8_t)(v >> (8 * (i & 7)));
+	}
+	if (udp) {
+		put16(l4 + 4, (uint16_t)(8 + plen));
+		put16(l4 + 6, 0);
+	} else {
+		put32(l4 + 4, (uint32_t)rng_next(r));
+		put32(l4 + 8, (uint32_t)rng_next(r));
+		l4[12] = 5 << 4;
+		l4[13] = TH_ACK | TH_PSH;
+		put16(l4 + 14, 64240);
+		put16(l4 + 16, 0);
+		put16(l4 + 18, 0);
+	}
+	sum = csum_add(0, ip + 12, 8) + ip[9] + hl + plen;
+	put16(l4 + (udp ? 6 : 16), csum_fold(csum_add(sum, l4, hl + plen)));
+	g.now += 1 + rng_below(r, 200);
+	h.ts.tv_sec = (time_t)(g.now / 1000000);
+	h.ts.tv_usec = (suseconds_t)(g.now % 1000000);
+	h.caplen = h.len = (bpf_u_int32)(34 + hl + plen);
+	pcap_dump((u_char *)g.pd, &h, f);
+	g.packets++;
+	g.bytes += h.len;
+	g.noise_packets++;
+	g.noise_bytes += h.len;
+}
+
 /* Put one frame on the capture, in the next time slot. */
 static void
 write_frame(const uint8_t *f, size_t len, enum dir d, size_t plen)
@@ -1547,6 +1681,8 @@ write_frame(const uint8_t *f, size_t len, enum dir d, size_t plen)
 		g.s2c_payload += plen;
 	if ((g.packets & 4095) == 0 && ferror(g.pf))
 		die(1, "cannot write %s: %s", opt.out, strerror(errno));
+	if (opt.noise && rng_pct(&g.noise, opt.noise))
+		write_noise();
 }
 
 static void impair(struct sess *s, enum dir d, uint8_t flags, uint32_t seq,
@@ -2078,6 +2214,16 @@ sess_init(struct sess *s, uint64_t idx)
 	s->s_id = (uint16_t)rng_next(&s->r);
 	s->st = ST_SYN;
 
+	/* --bdat, --starttls come from a stream of their own (off: unused) */
+	if (opt.bdat || opt.starttls) {
+		rng_seed(&s->xr, opt.seed ^ 0x62646174ull, idx + 1);
+		s->tls = s->ehlo && s->hop == 0 && rng_pct(&s->xr, opt.starttls);
+		s->bdat = s->ehlo && !s->pipe && !s->tls &&
+		    rng_pct(&s->xr, opt.bdat);
+		g.tls_sessions += s->tls;
+		g.bdat_sessions += s->bdat;
+	}
+
 	/* Impairments come from a stream of their own. */
 	if (g.imp) {
 		rng_seed(&s->ir, opt.seed ^ 0x1a9a1b3e7ull, idx + 1);
@@ -2094,6 +2240,47 @@ sess_init(struct sess *s, uint64_t idx)
 				s->mid_wait = true;
 		}
 	}
+}
+
+/*
+ * --starttls: after the 220, random octets in TLS record shapes: phase 0
+ * the ClientHello, 1 the server's flight, 2 the client's records of the
+ * size of its mails, 3 the server's short replies.  Nothing is readable.
+ */
+static void
+tls_flight(struct sess *s, unsigned phase)
+{
+	struct buf *b = phase & 1 ? &s->sbuf : &s->cbuf;
+	uint64_t n, k, i, v = 0;
+
+	switch (phase) {
+	case 0:
+		n = 517;
+		break;
+	case 1:
+		n = rng_range(&s->xr, 2500, 6000);
+		break;
+	case 2:
+		for (n = 0, k = 0; k < s->nmails && n < (64u << 20); k++)
+			n += pick_size(&s->xr) + 400;
+		break;
+	default:
+		n = 90 * (uint64_t)(s->nmails + 1);
+		break;
+	}
+	b->len = 0;
+	buf_reserve(b, (size_t)n);
+	for (i = 0; i < n; i++) {
+		if ((i & 7) == 0)
+			v = rng_next(&s->xr);
+		b->p[i] = (char)(v >> (8 * (i & 7)));
+	}
+	b->p[0] = phase == 0 || phase == 1 ? 0x16 : 0x17;	/* handshake / data */
+	b->p[1] = 0x03;
+	b->p[2] = phase == 0 ? 0x01 : 0x03;
+	b->len = (size_t)n;
+	g.tls_bytes += n;
+	start_send(s, phase & 1 ? S2C : C2S, b, DONE_NONE);
 }
 
 /*
@@ -2139,7 +2326,28 @@ step(struct sess *s)
 		sb->len = 0;
 		rep_helo(s, sb);
 		start_send(s, S2C, sb, DONE_NONE);
-		s->st = ST_TXN;
+		s->st = s->tls ? ST_TLS : ST_TXN;
+		return false;
+	case ST_TLS:
+		cb->len = 0;
+		buf_adds(cb, "STARTTLS\r\n");
+		start_send(s, C2S, cb, DONE_NONE);
+		s->st = ST_TLS_R;
+		return false;
+	case ST_TLS_R:
+		sb->len = 0;
+		buf_adds(sb, "220 2.0.0 Ready to start TLS\r\n");
+		start_send(s, S2C, sb, DONE_NONE);
+		s->st = ST_TLS_DATA;
+		s->tls_phase = 0;
+		return false;
+	case ST_TLS_DATA:
+		if (s->tls_phase == 4) {
+			/* the client hangs up inside TLS (its QUIT is encrypted) */
+			s->st = ST_FIN1;
+			return false;
+		}
+		tls_flight(s, s->tls_phase++);
 		return false;
 	case ST_TXN:
 		cb->len = 0;
@@ -2192,7 +2400,35 @@ step(struct sess *s)
 		if (++s->rcpt_i < t->nrcpt)
 			s->st = ST_RCPT;
 		else
-			s->st = t->naccepted ? ST_DATA : ST_RSET;
+			s->st = !t->naccepted ? ST_RSET : s->bdat ? ST_BDAT : ST_DATA;
+		return false;
+	case ST_BDAT: {
+		size_t left = t->raw.len - s->bdat_off;
+		size_t n = (size_t)rng_range(&s->xr, 1024, 1u << 20);
+
+		if (n > left)
+			n = left;
+		cb->len = 0;
+		buf_addf(cb, "BDAT %zu%s\r\n", n, n == left ? " LAST" : "");
+		buf_add(cb, t->raw.p + s->bdat_off, n);
+		s->bdat_off += n;
+		g.bdat_chunks++;
+		start_send(s, C2S, cb, DONE_NONE);
+		s->st = ST_BDAT_R;
+		return false;
+	}
+	case ST_BDAT_R:
+		sb->len = 0;
+		if (s->bdat_off < t->raw.len) {
+			buf_addf(sb, "250 2.0.0 %zu octets received\r\n", s->bdat_off);
+			start_send(s, S2C, sb, DONE_NONE);
+			s->st = ST_BDAT;
+			return false;
+		}
+		s->bdat_off = 0;
+		rep_queued(s, sb);
+		start_send(s, S2C, sb, DONE_MAIL);
+		s->st = ST_TXN;
 		return false;
 	case ST_DATA:
 		cb->len = 0;
@@ -2380,6 +2616,17 @@ usage(FILE *f)
 "                            198.18.0.25 (2001:db8:3::19); every hop is its\n"
 "                            own SMTP session, a relay adds a Received:\n"
 "                            line; one mail per session\n"
+"      --bdat PCT            %% of non-pipelining EHLO sessions that send\n"
+"                            their messages as BDAT chunks (default 0)\n"
+"      --starttls PCT        %% of EHLO sessions that go TLS after EHLO;\n"
+"                            their mails are in no truth file (default 0)\n"
+"      --noise PCT           after each SMTP packet, a frame of other\n"
+"                            traffic (UDP 53/123, TCP 80/443) with PCT%%\n"
+"                            probability (default 0)\n"
+"      --sizes lognormal|loguniform\n"
+"                            message sizes: log-normal around 10 KiB\n"
+"                            (default), or even in log scale over\n"
+"                            [--min-size, --max-size]\n"
 "  -q, --quiet               no summary line on stderr\n"
 "  -h, --help                this text\n"
 "\n"
@@ -2423,7 +2670,7 @@ parse_args(int argc, char **argv)
 	enum {
 		O_MIN = 256, O_MAX, O_MSS, O_SPLIT, O_PIPE, O_REJ, O_V6,
 		O_VLAN, O_HELO, O_SRV, O_START, O_REO, O_RWIN, O_DUP, O_DROP,
-		O_OVL, O_MID, O_PATHS
+		O_OVL, O_MID, O_PATHS, O_BDAT, O_TLS, O_NOISE, O_SIZES
 	};
 	static const struct option lo[] = {
 		{ "out", required_argument, NULL, 'o' },
@@ -2450,6 +2697,10 @@ parse_args(int argc, char **argv)
 		{ "overlap", required_argument, NULL, O_OVL },
 		{ "midstream", required_argument, NULL, O_MID },
 		{ "paths", no_argument, NULL, O_PATHS },
+		{ "bdat", required_argument, NULL, O_BDAT },
+		{ "starttls", required_argument, NULL, O_TLS },
+		{ "noise", required_argument, NULL, O_NOISE },
+		{ "sizes", required_argument, NULL, O_SIZES },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -2561,6 +2812,24 @@ parse_args(int argc, char **argv)
 		case O_PATHS:
 			opt.paths = true;
 			break;
+		case O_BDAT:
+			opt.bdat = (unsigned)num("--bdat", optarg, 0, 100);
+			break;
+		case O_TLS:
+			opt.starttls = (unsigned)num("--starttls", optarg, 0, 100);
+			break;
+		case O_NOISE:
+			opt.noise = (unsigned)num("--noise", optarg, 0, 100);
+			break;
+		case O_SIZES:
+			if (strcmp(optarg, "loguniform") == 0)
+				opt.loguniform = true;
+			else if (strcmp(optarg, "lognormal") == 0)
+				opt.loguniform = false;
+			else
+				bad("--sizes: expected 'lognormal' or 'loguniform', "
+				    "not '%s'", optarg);
+			break;
 		case 'q':
 			opt.quiet = true;
 			break;
@@ -2582,6 +2851,11 @@ parse_args(int argc, char **argv)
 		    opt.min_size, opt.max_size);
 	g.imp = opt.reorder || opt.duplicate || opt.drop || opt.overlap ||
 	    opt.midstream;
+	if (opt.paths && (opt.bdat || opt.starttls || opt.noise || opt.loguniform))
+		bad("--paths does not combine with --bdat, --starttls, --noise "
+		    "or --sizes");
+	if (g.imp && opt.starttls)
+		bad("--starttls does not combine with the impairments");
 	if (opt.paths) {
 		static const unsigned cum[7] = { 0, 1, 3, 4, 6, 8, 11 };
 
@@ -2690,6 +2964,20 @@ write_summary(void)
 	    opt.split_random ? "random" : "mss", opt.pipelining,
 	    opt.rcpt_reject, opt.ipv6, opt.vlan, opt.helo, opt.servers,
 	    opt.start_time);
+	if (opt.bdat || opt.starttls || opt.noise || opt.loguniform) {
+		/* replace the closing "}\n}\n" to add the extras */
+		if (fseek(f, -4, SEEK_CUR) != 0)
+			die(1, "cannot write %s: %s", dir_path("summary.json"),
+			    strerror(errno));
+		fprintf(f, ", \"bdat\": %u, \"starttls\": %u, \"noise\": %u, "
+		    "\"sizes\": \"%s\"},\n  \"extras\": {\"bdat_sessions\": %"
+		    PRIu64 ", \"bdat_chunks\": %" PRIu64 ", \"tls_sessions\": %"
+		    PRIu64 ", \"tls_bytes\": %" PRIu64 ", \"noise_packets\": %"
+		    PRIu64 ", \"noise_bytes\": %" PRIu64 "}\n}\n", opt.bdat,
+		    opt.starttls, opt.noise, opt.loguniform ? "loguniform" :
+		    "lognormal", g.bdat_sessions, g.bdat_chunks, g.tls_sessions,
+		    g.tls_bytes, g.noise_packets, g.noise_bytes);
+	}
 	if (opt.paths) {
 		/* replace the closing "}\n}\n" to add the path fields */
 		if (fseek(f, -4, SEEK_CUR) != 0)
@@ -2732,6 +3020,7 @@ main(int argc, char **argv)
 
 	rng_seed(&g.sched, opt.seed, 0x5c4edull << 32);
 	rng_seed(&g.setup, opt.seed, 0x5e7ull << 40);
+	rng_seed(&g.noise, opt.seed, 0x6e6f6973ull << 16);
 	g.now = opt.start_time * 1000000;
 
 	cap = opt.sessions < opt.conc ? (unsigned)opt.sessions : opt.conc;
