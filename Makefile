@@ -17,7 +17,10 @@ DEB_BUILD := build-essential pkg-config libdpdk-dev libhyperscan-dev libpcap-dev
              libnuma-dev libcmocka-dev libssl-dev libpcre2-dev libc-ares-dev
 # python3-aiosmtpd: a real SMTP server for tests/e2e/test_probe.py.
 # dnsmasq-base: a local DNS server (binary only) for tests/e2e/test_probe_survey.py.
-DEB_TEST  := python3 python3-pytest python3-aiosmtpd postfix swaks dnsmasq-base
+# dpdk-dev: DPDK's own telemetry client (/usr/bin/dpdk-telemetry.py) and
+# iproute2: network namespaces, for tests/e2e/test_telemetry.py.
+DEB_TEST  := python3 python3-pytest python3-aiosmtpd postfix swaks dnsmasq-base dpdk-dev \
+             iproute2
 
 ifeq ($(V),1)
 Q :=
@@ -199,4 +202,4 @@ uninstall:
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)
