@@ -62,6 +62,9 @@
 #include "mt_smtp.h"
 
 #define STASH_MAX 512
+/* c_tail: the gap cut a line already queued / began at a line boundary */
+#define TAIL_QUEUED 1
+#define TAIL_LOST 2
 #define GATE 5 /* command octets taken one at a time before bulk copy */
 
 enum cmd_kind {
@@ -135,12 +138,20 @@ struct mt_smtp {
 	uint8_t gated;     /* the current line passed the GATE */
 	uint8_t c_gap;     /* a gap fell inside the current DATA message */
 	uint8_t s_gap;     /* a gap fell in the replies: 354 may resync */
+	uint8_t s_gap_pre; /* commands queued before that gap (their replies
+			    * may be in it); later ones were sent after it */
+	uint8_t rs_on;     /* replies of a pipelined burst fell in a gap:
+			    * later ones wait for the 354 that places them */
+	uint8_t rs_n;
+	uint16_t rs_code[MT_SMTP_QUEUE_DEPTH];
 	uint8_t c_lost;    /* a client gap in command mode: whole command
 			    * lines may be lost, their replies will come */
 	uint8_t piped;     /* the client sent a command ahead of a reply (not
 			    * because a reply fell in a gap) */
 	uint8_t cmd_gap;   /* commands were lost: the next envelope may lack
 			    * some (its MAIL, RCPTs of a pipelined burst) */
+	uint8_t c_tail;    /* the line after a command-mode gap may be the
+			    * rest of a line the gap cut: TAIL_* */
 	uint8_t midstream;
 	uint16_t line_len;
 	uint32_t data_txn; /* receiver of message octets (0: discard) */
@@ -513,8 +524,9 @@ q_push(struct mt_smtp *s, enum cmd_kind kind, uint32_t txn, uint32_t idx)
 		return;
 	}
 	/* a command pushed behind one whose reply fell in a gap is not
-	 * pipelining: the client had that reply */
-	if (s->q_len > 0 && kind != CMD_EOD && !s->s_gap) {
+	 * pipelining: the client had that reply.  Behind one sent after
+	 * the gap, it is. */
+	if (s->q_len > 0 && kind != CMD_EOD && (!s->s_gap || s->q_len > s->s_gap_pre)) {
 		txf_set(s, txn, MT_SMTP_TXF_PIPELINED);
 		s->piped = 1;
 	}
@@ -1055,12 +1067,54 @@ lost_data(struct mt_smtp *s)
 	txf_set(s, s->tx_id, MT_SMTP_TXF_GAP);
 }
 
+static void reply_apply(struct mt_smtp *s, unsigned code);
+
+/* Replies held while resynchronising, in order from the oldest command. */
+static void
+resync_flush(struct mt_smtp *s)
+{
+	unsigned i, n = s->rs_n;
+
+	s->rs_on = 0;
+	s->rs_n = 0;
+	for (i = 0; i < n; i++)
+		reply_apply(s, s->rs_code[i]);
+}
+
+/*
+ * RESYNC: a gap in the replies to a pipelined burst (MAIL, RCPTs, DATA)
+ * took some of them; which ones is unknown, but not that the tap lost the
+ * oldest: replies come in order.  So the replies seen after the gap are
+ * held until the 354 that answers the burst's DATA, and then given to the
+ * commands right before it; older ones lost theirs.  With no DATA waiting
+ * (or more replies than the queue holds) they go in order, oldest first.
+ * Returns 1 if the reply was held.
+ */
+static int
+resync_hold(struct mt_smtp *s, unsigned code)
+{
+	unsigned d, k;
+
+	for (d = 0; d < s->q_len; d++)
+		if (s->q[(s->q_head + d) % MT_SMTP_QUEUE_DEPTH].kind == CMD_DATA)
+			break;
+	if (d == s->q_len || (code != 354 && s->rs_n == MT_SMTP_QUEUE_DEPTH)) {
+		resync_flush(s);
+		return 0;
+	}
+	if (code != 354) {
+		s->rs_code[s->rs_n++] = (uint16_t)code;
+		return 1;
+	}
+	for (k = s->rs_n; k < d; d--)
+		(void)q_pop(s); /* their replies fell in the gap */
+	resync_flush(s);
+	return 0;
+}
+
 static void
 reply_done(struct mt_smtp *s, unsigned code)
 {
-	struct q_ent e;
-	int ok = code / 100 == 2;
-
 	if (s->hunt) {
 		hunt_reply(s, code);
 		return;
@@ -1091,17 +1145,37 @@ reply_done(struct mt_smtp *s, unsigned code)
 	}
 	if (s->s_gap) {
 		/* A client that waits for each reply had one command in
-		 * flight when this reply was sent: older entries are commands
-		 * whose replies the tap lost.  (A pipelining client leaves
-		 * the queue as it is: which replies were lost is unknown; the
-		 * transaction is flagged gap either way.) */
-		if (!s->piped)
-			while (s->q_len > 1)
-				(void)q_pop(s);
+		 * flight when this reply was sent: if it sent commands after
+		 * the gap, it had the replies to all those before (the tap
+		 * lost them); if not, older entries than the last are
+		 * commands whose replies the tap lost.  (A pipelining client:
+		 * see RESYNC.) */
+		unsigned pre = s->s_gap_pre < s->q_len ? s->s_gap_pre : s->q_len;
+
+		if (!s->piped) {
+			if (s->q_len > pre)
+				while (pre-- > 0)
+					(void)q_pop(s);
+			else
+				while (s->q_len > 1)
+					(void)q_pop(s);
+		}
 		s->s_gap = 0;
 	}
 	if (s->c_lost && code == 354)
 		lost_data(s);
+	if (s->rs_on && resync_hold(s, code))
+		return;
+	reply_apply(s, code);
+}
+
+/* The reply answers the oldest command waiting. */
+static void
+reply_apply(struct mt_smtp *s, unsigned code)
+{
+	struct q_ent e;
+	int ok = code / 100 == 2;
+
 	if (s->q_len == 0) {
 		emit_event(s, MT_SMTP_EV_UNSOLICITED_REPLY);
 		return;
@@ -1403,10 +1477,14 @@ cmd_data(struct mt_smtp *s)
 		if (s->rcpt_n == 0 || s->phase == PH_MSG)
 			emit_event(s, MT_SMTP_EV_OUT_OF_SEQUENCE);
 	} else {
-		/* no MAIL seen: a transaction of its own if answered 354 */
+		/* no MAIL seen: a transaction of its own if answered 354;
+		 * commands lost before it were its own (never complete) */
 		emit_event(s, MT_SMTP_EV_OUT_OF_SEQUENCE);
 		owner = tx_new(s);
 		txf_set(s, owner, MT_SMTP_TXF_NO_MAIL);
+		if (s->cmd_gap)
+			txf_set(s, owner, MT_SMTP_TXF_GAP);
+		s->cmd_gap = 0;
 	}
 	s->phase = PH_MSG;
 	s->msg = MSG_OPEN;
@@ -1544,6 +1622,19 @@ line_done(struct mt_smtp *s)
 	for (a = l + v, alen = len - v; alen > 0 && *a == ' '; a++, alen--)
 		;
 	kind = verb_kind(l, v);
+	if (s->c_tail != 0) {
+		uint8_t t = s->c_tail;
+
+		s->c_tail = 0;
+		if (kind == CMD_UNKNOWN && !s->hunt) {
+			/* no verb: the rest of a line whose start fell in
+			 * the gap, not a line of its own.  Its reply will
+			 * come: queued once, at the gap or here. */
+			if (t == TAIL_LOST)
+				q_push(s, CMD_UNKNOWN, 0, 0);
+			return;
+		}
+	}
 	if (!s->hunt && s->hold_txn != 0 && kind == CMD_UNKNOWN)
 		hunt_again(s); /* the candidate MAIL was message text */
 	if (s->hunt) {
@@ -1791,6 +1882,8 @@ mt_smtp_gap(struct mt_smtp *s, enum mt_dir dir, uint32_t n)
 	if (s->phase != PH_IDLE)
 		txf_set(s, s->tx_id, MT_SMTP_TXF_GAP);
 	if (dir == MT_DIR_S2C) {
+		int answered = 0;
+
 		/* a final line whose end fell in the gap still answered its
 		 * command; any other partial line is dropped, and the next
 		 * octet starts a line (a fragment is a bad reply, skipped) */
@@ -1798,15 +1891,21 @@ mt_smtp_gap(struct mt_smtp *s, enum mt_dir dir, uint32_t n)
 			s->rstate = R_D1;
 			s->rfirst = 1;
 			reply_done(s, s->rcode);
+			answered = 1;
 		}
 		s->rstate = R_D1;
 		s->rcap = 0;
 		s->s_gap = 1;
-		if (s->in == IN_DATA && s->c_gap && s->q_len == 0 && !s->hunt) {
+		s->s_gap_pre = s->q_len;
+		if (s->piped && s->q_len > 1)
+			s->rs_on = 1;
+		if (s->in == IN_DATA && s->c_gap && s->q_len == 0 && !s->hunt && !answered) {
 			/* While a message is sent the server says nothing but
 			 * its verdict: the terminator fell in the client's gap
 			 * and the verdict in this one.  The message ends here,
-			 * so the client's next command is not taken as text. */
+			 * so the client's next command is not taken as text.
+			 * (Not when the gap only took the end of the reply
+			 * that let the message start: its 354.) */
 			uint32_t id = s->data_txn;
 
 			data_end(s);
@@ -1836,8 +1935,12 @@ mt_smtp_gap(struct mt_smtp *s, enum mt_dir dir, uint32_t n)
 		return;
 	case IN_SKIP:
 	case IN_LINE:
-		if (s->in == IN_SKIP || s->line_len > 0)
+		if (s->in == IN_SKIP || s->line_len > 0) {
 			q_push(s, CMD_UNKNOWN, 0, 0); /* its reply will come */
+			s->c_tail = TAIL_QUEUED;
+		} else {
+			s->c_tail = TAIL_LOST;
+		}
 		/* whole lines may be lost too: a 354 then says one was DATA */
 		s->c_lost = !s->hunt;
 		/* fallthrough */
@@ -1899,6 +2002,8 @@ mt_smtp_close(struct mt_smtp *s)
 		return;
 	s->closed = 1;
 	s->in = IN_STOP;
+	if (s->rs_on)
+		resync_flush(s);
 	if (!s->tls) {
 		auth_report(s, 0);
 		tx_end_all(s, 0);

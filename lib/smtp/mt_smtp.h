@@ -53,7 +53,9 @@
  * GAPS (mt_smtp_gap)
  *	Client side: in command mode the partial line is dropped (its reply
  *	is still expected: it is queued as an unknown command) and the next
- *	octet starts a new line.  In a BDAT chunk the remaining count is
+ *	octet starts a new line; if that line has no command verb, it is the
+ *	rest of a line the gap cut, not a command of its own (queued once).
+ *	In a BDAT chunk the remaining count is
  *	reduced by the gap; what is left of the gap beyond the chunk is a
  *	command-side gap.  In a DATA message the message goes on (the
  *	caller flags the mail incomplete); if a final reply arrives while
@@ -62,8 +64,12 @@
  *	reply is its verdict.  Server side: a partial final reply line
  *	whose code was read still answers its command; any other partial
  *	line is dropped, and the next octet starts a line.  Replies lost in
- *	a gap leave their commands queued, and a 354 then resynchronises
- *	the queue on the oldest waiting DATA.
+ *	a gap leave their commands queued: a client that waits for each
+ *	reply had the replies to all commands before the ones it sent after
+ *	the gap; for a pipelined burst, the replies after the gap are held
+ *	until the 354 that answers its DATA and go to the commands right
+ *	before it (the lost ones were the oldest); the burst's transaction
+ *	is flagged gap.
  *
  * MID-STREAM (mt_smtp_init_midstream)
  *	The automaton starts "hunting": nothing is reported, no command is

@@ -249,11 +249,17 @@ mt_tcp_dir_input(struct mt_tcp_dir *d, uint32_t seq, uint8_t flags, uint32_t ack
 		seq++;
 	}
 	if (!d->synced) {
-		if (len == 0)
-			return; /* a bare ACK/FIN tells us nothing to sync on */
+		if (flags & MT_TCP_RST)
+			return;
 		d->next_seq = seq;
 		d->synced = 1;
+		d->soft_sync = len == 0;
 		c->midstream++;
+	}
+	if (d->soft_sync && len > 0) {
+		d->soft_sync = 0;
+		if (ahead(d, seq) == 1 && d->n_ooo == 0 && d->offset == 0)
+			d->next_seq = seq; /* the sync came from a keepalive */
 	}
 	/* No real window reaches 2^30 octets ahead (the largest scaled window
 	 * is just under it); beyond, serial arithmetic would wrap: ignore. */

@@ -25,8 +25,12 @@
  *
  * A SYN consumes one sequence number, so does a FIN.  A FIN that arrives
  * before the data it follows is remembered and takes effect in order.
- * A stream first seen without its SYN syncs on its first segment with
- * data (mid-stream pickup).
+ * A stream first seen without its SYN syncs on its first segment
+ * (mid-stream pickup): a segment without data (an ACK) carries the
+ * sender's next sequence number, so the data sent after it is taken whole
+ * even when its segments reach the tap out of order; a keepalive carries
+ * one less, so a first data segment one octet ahead moves the sync point
+ * there.  An RST never syncs.
  *
  * Across directions, the ACK orders: a segment that acknowledges octets of
  * the other direction (the peer) not delivered yet was sent after them, so
@@ -67,6 +71,7 @@ struct mt_tcp_dir {
 	uint8_t fin_seen;    /* FIN taken, in order */
 	uint8_t fin_early;   /* fin_seq is valid */
 	uint8_t rst_seen;
+	uint8_t soft_sync;   /* mid-stream, synced on a segment without data */
 	uint8_t n_ooo;
 	uint64_t offset;     /* octets delivered or declared lost */
 	struct mt_tcp_piece ooo[MT_TCP_OOO_MAX];

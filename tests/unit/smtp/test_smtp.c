@@ -1792,6 +1792,139 @@ test_gap_swallows_end_of_data_and_verdict_next_mail_is_command(void **state)
 		   "end accepted 250 [two\\r\\n]\n");
 }
 
+#define EXPECT_IN(r, want)                                                   \
+	do {                                                                 \
+		if (strstr((r)->log, (want)) == NULL) {                      \
+			print_message("recorded:\n%s\nwanted inside:\n%s\n", \
+				      (r)->log, (want));                     \
+			fail();                                              \
+		}                                                            \
+	} while (0)
+
+/* The gap took 4 octets inside a MAIL line ("MAIL FROM:<a@exa" ... "le.com>"):
+ * what follows up to LF is the rest of that line, not a line of its own,
+ * so replies stay paired with their commands and the next transaction
+ * is whole (e2e --drop 2 --midstream 20, seed 2, 203.0.113.222:57496). */
+static void
+test_gap_inside_command_line_tail_is_not_a_command(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@exa");
+	G(s, MT_DIR_C2S, 4);
+	C(s, "le.com>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "RCPT TO:<b@y>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "DATA\r\n");
+	S(s, "354 go\r\n");
+	C(s, "one\r\n.\r\n");
+	S(s, "250 queued\r\n");
+	C(s, "MAIL FROM:<c@x>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "RCPT TO:<d@y>\r\n");
+	S(s, "251 ok\r\n");
+	C(s, "DATA\r\n");
+	S(s, "354 go\r\n");
+	C(s, "two\r\n.\r\n");
+	S(s, "250 queued\r\n");
+	mt_smtp_close(s);
+	EXPECT_IN(&r, "begin c@x\nreply 250\nrcpt d@y\nrcpt_reply 0 251\nreply 251\n"
+				      "reply 354\nreply 250\nend accepted 250 [two\\r\\n]\n");
+	/* the first one lost its MAIL line: never complete */
+	EXPECT_IN(&r, "begin \nreply 354\nreply 250\nflags no_mail gap\nend accepted 250 [one\\r\\n]\n");
+	assert_int_equal(r.bad, 0);
+}
+
+/* A gap in the replies to a pipelined burst took the replies to the
+ * first two RCPTs: the replies after it belong to the commands right
+ * before the DATA their 354 answers, not to the oldest waiting; the next
+ * transaction is paired right (e2e seed 2, 198.51.100.119:46013). */
+static void
+test_gap_in_pipelined_replies_places_later_ones_before_data(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b1@y>\r\nRCPT TO:<b2@y>\r\nRCPT TO:<b3@y>\r\nDATA\r\n");
+	S(s, "250 sender ok\r\n2");
+	G(s, MT_DIR_S2C, 25); /* "50 b1 ok\r\n250 b2 ok\r\n55" */
+	S(s, "0 tail\r\n553 b3 refused\r\n354 go\r\n");
+	C(s, "one\r\n.\r\n");
+	S(s, "250 queued\r\n");
+	C(s, "MAIL FROM:<c@x>\r\nRCPT TO:<d@y>\r\nDATA\r\n");
+	S(s, "250 ok\r\n250 ok\r\n354 go\r\n");
+	C(s, "two\r\n.\r\n");
+	S(s, "250 queued\r\n");
+	mt_smtp_close(s);
+	/* b3 got its own refusal; b1 and b2 no reply (lost): flagged gap */
+	EXPECT_IN(&r, "rcpt b3@y\nreply 250\nevent bad_reply\nrcpt_reply 2 553\nreply 553\n"
+		      "reply 354\nreply 250\nflags pipelined gap\nend accepted 250 [one\\r\\n]\n"
+		      "begin c@x\nrcpt d@y\nreply 250\nrcpt_reply 0 250\nreply 250\n"
+		      "reply 354\nreply 250\nflags pipelined\nend accepted 250 [two\\r\\n]\n");
+	assert_int_equal(r.bad, 0);
+}
+
+/* The gap took only the LF of the 354 line while the client's message
+ * had a gap too: the message started (its 354 was read) and goes on to
+ * its terminator; its verdict is the next reply (e2e seed 3,
+ * 198.51.100.43:52828). */
+static void
+test_gap_taking_end_of_354_line_does_not_end_the_message(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+	S(s, "250 ok\r\n250 ok\r\n354 go ahead\r");
+	G(s, MT_DIR_C2S, 512);
+	G(s, MT_DIR_S2C, 1);
+	C(s, "rest\r\n.\r\n");
+	S(s, "250 queued\r\n");
+	C(s, "MAIL FROM:<c@x>\r\nRCPT TO:<d@y>\r\nDATA\r\n");
+	S(s, "250 ok\r\n250 ok\r\n354 go\r\n");
+	C(s, "two\r\n.\r\n");
+	S(s, "250 queued\r\n");
+	mt_smtp_close(s);
+	EXPECT_IN(&r, "flags pipelined gap\nend accepted 250 [rest\\r\\n]\n");
+	EXPECT_IN(&r, "end accepted 250 [two\\r\\n]\n");
+	assert_int_equal(r.bad, 0);
+}
+
+/* The gap cut the end of the EHLO reply's last line ("250 HE" .. "LP");
+ * the client, which waited for it, then pipelines MAIL, RCPT, DATA: they
+ * were sent after the gap, so the next reply is MAIL's (e2e seed 2,
+ * 203.0.113.145:39848). */
+static void
+test_gap_in_ehlo_reply_then_pipelined_burst_pairs_right(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+
+	(void)state;
+	S(s, "220 mx.example.com ESMTP\r\n");
+	C(s, "EHLO client.example.org\r\n");
+	S(s, "250-mx.example.com\r\n250-PIPELINING\r\n250 HE");
+	G(s, MT_DIR_S2C, 2);
+	S(s, "\r\n");
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+	S(s, "250 ok\r\n250 ok\r\n354 go\r\n");
+	C(s, "one\r\n.\r\n");
+	S(s, "250 queued\r\n");
+	mt_smtp_close(s);
+	EXPECT_IN(&r, "begin a@x\nrcpt b@y\nreply 250\nrcpt_reply 0 250\nreply 250\n"
+				      "reply 354\nreply 250\nflags pipelined\n"
+				      "end accepted 250 [one\\r\\n]\n");
+	assert_int_equal(r.bad, 0);
+}
+
 /* ---- mid-stream pickup (issue 3) ---- */
 
 /* Picked up inside a message: nothing until MAIL FROM answered 250. */
@@ -2341,6 +2474,10 @@ main(void)
 		cmocka_unit_test(test_gap_cuts_data_line_354_enters_message),
 		cmocka_unit_test(test_gap_swallows_whole_envelope_354_starts_no_mail),
 		cmocka_unit_test(test_gap_swallows_end_of_data_and_verdict_next_mail_is_command),
+		cmocka_unit_test(test_gap_inside_command_line_tail_is_not_a_command),
+		cmocka_unit_test(test_gap_in_pipelined_replies_places_later_ones_before_data),
+		cmocka_unit_test(test_gap_taking_end_of_354_line_does_not_end_the_message),
+		cmocka_unit_test(test_gap_in_ehlo_reply_then_pipelined_burst_pairs_right),
 		cmocka_unit_test(test_midstream_inside_message_reports_nothing_until_mail),
 		cmocka_unit_test(test_midstream_verb_lines_in_message_do_not_shift_replies),
 		cmocka_unit_test(test_midstream_after_354_body_is_text),

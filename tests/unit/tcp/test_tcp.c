@@ -494,13 +494,61 @@ midstream_syncs_on_first_data(void **state)
 	struct rec r = { 0 };
 
 	(void)state;
-	mt_tcp_dir_input(&d, 5000, MT_TCP_ACK, 0, NULL, 0, NULL, 1 << 20, NULL, &ops, &r, &c);
-	assert_false(d.synced);
 	mt_tcp_dir_input(&d, 5000, MT_TCP_ACK, 0, (const uint8_t *)"data", 4, NULL, 1 << 20, NULL,
 			 &ops, &r, &c);
+	assert_true(d.synced);
 	assert_int_equal(c.midstream, 1);
 	assert_int_equal(r.n, 4);
 	assert_false(d.syn_seen);
+}
+
+/* An ACK seen first gives the sync point: data sent after it and reordered
+ * at the tap is taken whole (the first data segment seen is not the
+ * first sent). */
+static void
+midstream_bare_ack_syncs_and_reordered_data_is_whole(void **state)
+{
+	struct mt_tcp_dir d = { 0 };
+	struct mt_tcp_counters c = { 0 };
+	struct rec r = { 0 };
+
+	(void)state;
+	mt_tcp_dir_input(&d, 5000, MT_TCP_ACK, 0, NULL, 0, NULL, 1 << 20, NULL, &ops, &r, &c);
+	assert_true(d.synced);
+	assert_int_equal(c.midstream, 1);
+	mt_tcp_dir_input(&d, 5004, MT_TCP_ACK, 0, (const uint8_t *)"more", 4, NULL, 1 << 20, NULL,
+			 &ops, &r, &c);
+	assert_int_equal(r.n, 0); /* held: 5000..5003 not seen yet */
+	mt_tcp_dir_input(&d, 5000, MT_TCP_ACK, 0, (const uint8_t *)"data", 4, NULL, 1 << 20, NULL,
+			 &ops, &r, &c);
+	assert_int_equal(r.n, 8);
+	assert_memory_equal(r.out, "datamore", 8);
+	assert_int_equal(c.gaps, 0);
+	/* an RST never syncs */
+	{
+		struct mt_tcp_dir e = { 0 };
+
+		mt_tcp_dir_input(&e, 7, MT_TCP_RST, 0, NULL, 0, NULL, 1 << 20, NULL, &ops, &r, &c);
+		assert_false(e.synced);
+	}
+}
+
+/* A keepalive (sequence number one below the next octet) seen first: the
+ * first data, one octet ahead, moves the sync point; no gap is invented. */
+static void
+midstream_keepalive_first_leaves_no_gap(void **state)
+{
+	struct mt_tcp_dir d = { 0 };
+	struct mt_tcp_counters c = { 0 };
+	struct rec r = { 0 };
+
+	(void)state;
+	mt_tcp_dir_input(&d, 4999, MT_TCP_ACK, 0, NULL, 0, NULL, 1 << 20, NULL, &ops, &r, &c);
+	mt_tcp_dir_input(&d, 5000, MT_TCP_ACK, 0, (const uint8_t *)"data", 4, NULL, 1 << 20, NULL,
+			 &ops, &r, &c);
+	assert_int_equal(r.n, 4);
+	assert_int_equal(c.gaps, 0);
+	assert_int_equal(c.ooo_segments, 0);
 }
 
 /* xorshift, for the permutation test */
@@ -600,6 +648,8 @@ main(void)
 		cmocka_unit_test(full_hold_lets_the_reply_that_waited_for_the_hole_go_first),
 		cmocka_unit_test(full_hold_declares_the_acknowledged_peer_octets_lost_first),
 		cmocka_unit_test(midstream_syncs_on_first_data),
+		cmocka_unit_test(midstream_bare_ack_syncs_and_reordered_data_is_whole),
+		cmocka_unit_test(midstream_keepalive_first_leaves_no_gap),
 		cmocka_unit_test(any_reordering_with_duplicates_and_garbage_overlaps_is_byte_exact),
 	};
 
