@@ -172,6 +172,95 @@ eviction_takes_handshake_flows_before_mail_sessions(void **state)
 	mt_flow_table_free(t);
 }
 
+struct walk_log {
+	uint32_t cli[16];
+	unsigned n;
+};
+
+static void
+log_slot(struct mt_flow_slot *s, void *arg)
+{
+	struct walk_log *l = arg;
+	uint32_t cli;
+
+	memcpy(&cli, s->key.cli, 4);
+	l->cli[l->n++] = cli;
+}
+
+static void
+gauges_and_pages_follow_adds_deletes_and_class_moves(void **state)
+{
+	struct mt_flow_table_params prm = { .name = "t_gauge", .max_flows = 32,
+					    .slot_size = 128, .socket_id = 0 };
+	struct mt_flow_table *t = mt_flow_table_create(&prm);
+	struct mt_flow_table_gauges g;
+	struct mt_flow_slot *s[10];
+	struct walk_log l = { .n = 0 };
+	unsigned i;
+
+	(void)state;
+	assert_non_null(t);
+	mt_flow_table_gauges(t, &g);
+	assert_int_equal(g.capacity, 32);
+	assert_int_equal(g.active + g.high_water + g.oldest_first_tsc, 0);
+	for (i = 0; i < 10; i++) {
+		s[i] = add(t, 0x04000000u + i);
+		mt_flow_table_touch(t, s[i], MT_FLOW_HANDSHAKE, 100 + i);
+	}
+	/* 2..5 carry data, 6 and 7 close; 2 is seen again later */
+	for (i = 2; i < 6; i++)
+		mt_flow_table_touch(t, s[i], MT_FLOW_ESTABLISHED, 200 + i);
+	mt_flow_table_touch(t, s[6], MT_FLOW_CLOSING, 300);
+	mt_flow_table_touch(t, s[7], MT_FLOW_CLOSING, 301);
+	mt_flow_table_touch(t, s[2], MT_FLOW_ESTABLISHED, 400);
+	mt_flow_table_gauges(t, &g);
+	assert_int_equal(g.active, 10);
+	assert_int_equal(g.by_class[MT_FLOW_HANDSHAKE], 4);   /* 0, 1, 8, 9 */
+	assert_int_equal(g.by_class[MT_FLOW_ESTABLISHED], 4);
+	assert_int_equal(g.by_class[MT_FLOW_CLOSING], 2);
+	assert_int_equal(g.high_water, 10);
+	assert_int_equal(g.oldest_first_tsc, 100);           /* s[0]: first touch */
+	assert_int_equal(g.idlest_tsc[MT_FLOW_HANDSHAKE], 100);
+	assert_int_equal(g.idlest_tsc[MT_FLOW_ESTABLISHED], 203);  /* 2 moved on */
+	assert_int_equal(g.idlest_tsc[MT_FLOW_CLOSING], 300);
+	assert_int_equal(s[2]->first_tsc, 102);               /* later touches keep it */
+
+	/* the oldest go, counts and the oldest age follow; the mark stays */
+	mt_flow_table_del(t, s[0]);
+	mt_flow_table_del(t, s[3]);
+	mt_flow_table_del(t, s[6]);
+	mt_flow_table_gauges(t, &g);
+	assert_int_equal(g.active, 7);
+	assert_int_equal(g.by_class[MT_FLOW_HANDSHAKE] + g.by_class[MT_FLOW_ESTABLISHED] +
+			 g.by_class[MT_FLOW_CLOSING], 7);
+	assert_int_equal(g.by_class[MT_FLOW_CLOSING], 1);
+	assert_int_equal(g.high_water, 10);
+	assert_int_equal(g.oldest_first_tsc, 101);
+	assert_int_equal(g.idlest_tsc[MT_FLOW_ESTABLISHED], 204);
+
+	/* pages in creation order: 1 2 4 5 7 8 9, by 3 */
+	assert_int_equal(mt_flow_table_walk(t, 0, 3, log_slot, &l), 3);
+	assert_int_equal(mt_flow_table_walk(t, 3, 3, log_slot, &l), 3);
+	assert_int_equal(mt_flow_table_walk(t, 6, 3, log_slot, &l), 1);
+	assert_int_equal(mt_flow_table_walk(t, 9, 3, log_slot, &l), 0);
+	{
+		static const uint32_t order[] = { 1, 2, 4, 5, 7, 8, 9 };
+
+		assert_int_equal(l.n, 7);
+		for (i = 0; i < 7; i++)
+			assert_int_equal(l.cli[i], 0x04000000u + order[i]);
+	}
+	/* a slot reused by a new connection is the youngest */
+	s[0] = add(t, 0x04000100u);
+	mt_flow_table_touch(t, s[0], MT_FLOW_HANDSHAKE, 500);
+	l.n = 0;
+	mt_flow_table_walk(t, 7, 3, log_slot, &l);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.cli[0], 0x04000100u);
+	assert_int_equal(s[0]->first_tsc, 500);
+	mt_flow_table_free(t);
+}
+
 static int
 setup(void **state)
 {
@@ -195,6 +284,7 @@ main(void)
 		cmocka_unit_test(table_is_bounded_and_slots_are_reused),
 		cmocka_unit_test(expiry_follows_each_class_timeout_oldest_first),
 		cmocka_unit_test(eviction_takes_handshake_flows_before_mail_sessions),
+		cmocka_unit_test(gauges_and_pages_follow_adds_deletes_and_class_moves),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
