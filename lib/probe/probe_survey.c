@@ -242,7 +242,9 @@ emit(struct item *it)
 	if (it->is_addr) {
 		fprintf(f, "{\"target\":");
 		mt_probe_json_str(f, it->key);
-		fprintf(f, ",%s}\n", it->t[0].frag ? it->t[0].frag : "\"status\":\"error\"");
+		mt_probe_format_addr((const struct sockaddr *)&it->t[0].sa, addr, sizeof(addr), 1);
+		fprintf(f, ",\"addr\":\"%s\",%s}\n", addr,
+			it->t[0].frag ? it->t[0].frag : "\"status\":\"error\"");
 	} else {
 		const struct mt_probe_dns_answer *a = it->a;
 		const char *status = mt_probe_dns_status_name(a->status);
