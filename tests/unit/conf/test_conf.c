@@ -18,9 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
+#include "conf_schema.h"
 #include "mt_conf.h"
 
 #define SHIPPED "config/mailtap.conf"
@@ -291,10 +293,19 @@ test_err_key_before_section(void **state)
 static void
 test_err_unknown_section(void **state)
 {
+	char want[256] = "unknown section [pipe] (known: ";
+	unsigned i;
+
 	(void)state;
-	expect_err_at("[pipeline]\nburst = 32\n[pipe]\nburst = 32\n", 3,
-		      "unknown section [pipe] (known: pipeline, flow, smtp, "
-		      "policy, spool, scan, log)");
+	/* the schema's sections, in order (a new section joins the list) */
+	assert_true(mt_conf_n_sections >= 7);
+	assert_string_equal(mt_conf_sections[0].name, "pipeline");
+	for (i = 0; i < mt_conf_n_sections; i++)
+		snprintf(want + strlen(want), sizeof(want) - strlen(want), "%s%s",
+			 i ? ", " : "", mt_conf_sections[i].name);
+	snprintf(want + strlen(want), sizeof(want) - strlen(want), ")");
+	assert_non_null(strstr(want, "flow, smtp, policy, spool, scan, "));
+	expect_err_at("[pipeline]\nburst = 32\n[pipe]\nburst = 32\n", 3, want);
 	expect_err_at("[]\n", 1, "unknown section []");
 	expect_err_at("[GLOBAL]\n", 1, "unknown section [GLOBAL]");
 }
@@ -1029,6 +1040,106 @@ test_policy_servers_file_errors(void **state)
 	assert_non_null(strstr(err.msg, "mt-no-such-file: No such file"));
 }
 
+/*
+ * Every error path of lib/conf and the test that asserts its message:
+ *
+ *  mt_conf.c conf_prescan    cannot open                test_missing_file
+ *                            line too long / NUL byte   test_err_line_too_long, test_err_misc_lines
+ *                            read error                 test_err_read_errors (below)
+ *  conf_scan_section         no ']' / text after ']'    test_err_section_header
+ *                            name too long              test_err_name_too_long
+ *                            unknown / duplicate        test_err_unknown_section, test_err_duplicates
+ *  conf_scan_entry           no '='                     test_err_no_equals
+ *                            missing key name           test_err_misc_lines
+ *                            key name / value too long  test_err_name_too_long, test_err_value_too_long
+ *                            key before [section]       test_err_key_before_section (both forms)
+ *                            unknown key (both forms)   test_err_unknown_key
+ *                            duplicate key              test_err_duplicates
+ *  conf_set and parsers      empty value, not decimal,  test_uint, test_ring_size_pow2
+ *                            out of range, power of 2
+ *                            not a size, range          test_sizes
+ *                            boolean                    test_bools
+ *                            log level                  test_log_level
+ *                            empty path, path too long  test_path
+ *                            choice                     test_combinations / test_policy_errors
+ *                            lcore/port list: empty,    test_lcore_lists, test_writer_lcore,
+ *                            syntax, range, backwards,  test_port_lists
+ *                            twice, too many
+ *                            prefix list: empty element test_policy_errors
+ *                            separator, twice, too many
+ *                            (the comment hint '#')     test_hash_comments
+ *  conf_prefix.c             empty address              test_err_read_errors (API)
+ *                            not an address, bad /len,  test_policy_errors,
+ *                            over max, host bits        test_policy_servers_file_errors
+ *  conf_policy_servers       path too long (relative)   test_err_read_errors (below)
+ *                            cannot open                test_policy_servers_file_errors
+ *                            one per line, parse, twice, test_policy_servers_file_errors
+ *                            too many
+ *                            read error                 test_err_read_errors (below)
+ *  conf_check                roles together, ring >     test_combinations
+ *                            burst, registered w/o
+ *                            servers                    test_policy_errors
+ *
+ * Not reachable from a test without fault injection, each a guard with
+ * its message: "out of memory" (calloc of a few hundred bytes), and
+ * "rte_cfgfile_load failed" / "not found by rte_cfgfile" (the file
+ * changed between the pre-scan and rte_cfgfile's own read).
+ */
+static void
+test_err_read_errors(void **state)
+{
+	char dir[256], deep[700], path[800], text[300], want[2000], rel[121];
+	struct mt_conf_prefix pf;
+	struct mt_conf c;
+	struct mt_err err;
+	FILE *f;
+
+	(void)state;
+	/* the config is a directory: fopen works, reading does not */
+	snprintf(dir, sizeof(dir), "%s/mt_conf_dir_XXXXXX", tmp_dir());
+	assert_non_null(mkdtemp(dir));
+	mt_conf_defaults(&c);
+	assert_int_equal(mt_conf_load(&c, dir, &err), -EIO);
+	snprintf(want, sizeof(want), "%s: read error", dir);
+	assert_string_equal(err.msg, want);
+
+	/* so is the servers file */
+	snprintf(text, sizeof(text), "[policy]\nservers_file = %s\n", dir);
+	assert_int_equal(load_text(text, &c, &err), -EIO);
+	assert_string_equal(err.msg, want);
+
+	/* a relative servers_file too long once joined to the config's
+	 * directory (MT_CONF_PATH_MAX) */
+	memset(rel, 'r', sizeof(rel) - 1);
+	rel[sizeof(rel) - 1] = '\0';
+	snprintf(deep, sizeof(deep), "%s/%0200d", dir, 0);
+	assert_int_equal(mkdir(deep, 0700), 0);
+	snprintf(deep + strlen(deep), sizeof(deep) - strlen(deep), "/%0200d", 1);
+	assert_int_equal(mkdir(deep, 0700), 0);
+	assert_true(strlen(deep) + 1 + strlen(rel) >= MT_CONF_PATH_MAX);
+	snprintf(path, sizeof(path), "%s/m.conf", deep);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "[policy]\n\nservers_file = %s\n", rel);
+	assert_int_equal(fclose(f), 0);
+	mt_conf_defaults(&c);
+	assert_int_equal(mt_conf_load(&c, path, &err), -EINVAL);
+	/* (the message is cut at MT_ERR_LEN: the path is long) */
+	snprintf(want, sizeof(want), "%s:3: [policy] servers_file: path too long once made "
+		 "relative to the directory of %s", path, path);
+	assert_true(strlen(err.msg) > strlen(path) + 60);
+	assert_memory_equal(err.msg, want, strlen(err.msg));
+	unlink(path);
+	rmdir(deep);
+	*strrchr(deep, '/') = '\0';
+	rmdir(deep);
+	rmdir(dir);
+
+	/* the prefix parser itself refuses an empty address */
+	assert_int_equal(mt_conf_prefix_parse("", &pf, want, sizeof(want)), -1);
+	assert_string_equal(want, "empty address");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1065,6 +1176,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_policy_errors),
 		cmocka_unit_test(test_policy_servers_file),
 		cmocka_unit_test(test_policy_servers_file_errors),
+		cmocka_unit_test(test_err_read_errors),
 	};
 
 	if (argc > 1 && strcmp(argv[1], "--print-doc") == 0) {
