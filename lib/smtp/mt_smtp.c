@@ -140,6 +140,7 @@ struct mt_smtp {
 	uint8_t s_gap;     /* a gap fell in the replies: 354 may resync */
 	uint8_t s_gap_pre; /* commands queued before that gap (their replies
 			    * may be in it); later ones were sent after it */
+	uint8_t s_gap_wait; /* ... and only once the client had their replies */
 	uint8_t rs_on;     /* replies of a pipelined burst fell in a gap:
 			    * later ones wait for the 354 that places them */
 	uint8_t rs_n;
@@ -162,6 +163,8 @@ struct mt_smtp {
 	uint8_t hunt_msg;     /* a 354 was seen: lines are text up to "." */
 	uint8_t hunt_last;    /* kind of the last command line since a reply */
 	uint8_t hunt_pending; /* command-looking lines since the last reply */
+	uint8_t hunt_gap;     /* a gap in the replies since the last line */
+	uint8_t hunt_pre;     /* hunt_pending at that gap */
 	uint32_t hold_txn;    /* candidate: callbacks held until MAIL is 2xx */
 
 	/* server -> client */
@@ -535,6 +538,12 @@ q_push(struct mt_smtp *s, enum cmd_kind kind, uint32_t txn, uint32_t idx)
 	e->txn = txn;
 	e->idx = idx;
 	s->q_len++;
+}
+
+static const struct q_ent *
+q_last(const struct mt_smtp *s)
+{
+	return &s->q[(s->q_head + s->q_len - 1) % MT_SMTP_QUEUE_DEPTH];
 }
 
 static struct q_ent
@@ -1026,6 +1035,13 @@ hunt_reply(struct mt_smtp *s, unsigned code)
 		s->in = IN_STOP;
 		return;
 	}
+	if (s->hunt_gap) {
+		/* no line since the gap: a client that waits for each reply
+		 * had one in flight, older ones' replies fell in the gap */
+		s->hunt_gap = 0;
+		if (s->hunt_pending > 1)
+			s->hunt_pending = 1;
+	}
 	if (code == 220 && s->hunt_pending == 0 && !s->hunt_msg) {
 		/* a greeting: the dialogue starts here */
 		s->hunt = 0;
@@ -1068,6 +1084,29 @@ lost_data(struct mt_smtp *s)
 }
 
 static void reply_apply(struct mt_smtp *s, unsigned code);
+
+/* Commands after which even a pipelining client waits for the reply
+ * (RFC 2920 3.1: they end a group), and the greeting. */
+static int
+waits_reply(uint8_t kind)
+{
+	switch (kind) {
+	case CMD_GREETING:
+	case CMD_HELO:
+	case CMD_DATA:
+	case CMD_NOOP:
+	case CMD_QUIT:
+	case CMD_VRFY:
+	case CMD_EXPN:
+	case CMD_HELP:
+	case CMD_STARTTLS:
+	case CMD_AUTH:
+	case CMD_AUTH_RESP:
+		return 1;
+	default:
+		return 0;
+	}
+}
 
 /* Replies held while resynchronising, in order from the oldest command. */
 static void
@@ -1148,17 +1187,17 @@ reply_done(struct mt_smtp *s, unsigned code)
 		 * flight when this reply was sent: if it sent commands after
 		 * the gap, it had the replies to all those before (the tap
 		 * lost them); if not, older entries than the last are
-		 * commands whose replies the tap lost.  (A pipelining client:
-		 * see RESYNC.) */
+		 * commands whose replies the tap lost.  A pipelining client
+		 * waits too after the commands that end a group (RFC 2920:
+		 * EHLO, DATA, NOOP, ...).  (Otherwise: see RESYNC.) */
 		unsigned pre = s->s_gap_pre < s->q_len ? s->s_gap_pre : s->q_len;
 
-		if (!s->piped) {
-			if (s->q_len > pre)
-				while (pre-- > 0)
-					(void)q_pop(s);
-			else
-				while (s->q_len > 1)
-					(void)q_pop(s);
+		if (s->q_len > pre && s->s_gap_wait) {
+			while (pre-- > 0)
+				(void)q_pop(s);
+		} else if (!s->piped) {
+			while (s->q_len > 1)
+				(void)q_pop(s);
 		}
 		s->s_gap = 0;
 	}
@@ -1554,6 +1593,12 @@ hunt_line(struct mt_smtp *s, const char *l, size_t len, enum cmd_kind kind,
 		}
 		return;
 	}
+	if (s->hunt_gap && (kind != CMD_UNKNOWN || (len == 1 && l[0] == '.'))) {
+		/* a command sent after a gap in the replies: a client that
+		 * waits had the replies to the lines before it */
+		s->hunt_gap = 0;
+		s->hunt_pending = (uint8_t)(s->hunt_pending - MT_MIN(s->hunt_pending, s->hunt_pre));
+	}
 	if (len == 1 && l[0] == '.') {
 		/* The end of a message whose 354 came before the capture:
 		 * the command-looking lines since the last reply were its
@@ -1897,6 +1942,11 @@ mt_smtp_gap(struct mt_smtp *s, enum mt_dir dir, uint32_t n)
 		s->rcap = 0;
 		s->s_gap = 1;
 		s->s_gap_pre = s->q_len;
+		s->s_gap_wait = !s->piped || (s->q_len > 0 && waits_reply(q_last(s)->kind));
+		if (s->hunt) {
+			s->hunt_gap = 1;
+			s->hunt_pre = s->hunt_pending;
+		}
 		if (s->piped && s->q_len > 1)
 			s->rs_on = 1;
 		if (s->in == IN_DATA && s->c_gap && s->q_len == 0 && !s->hunt && !answered) {

@@ -65,8 +65,9 @@
  *	whose code was read still answers its command; any other partial
  *	line is dropped, and the next octet starts a line.  Replies lost in
  *	a gap leave their commands queued: a client that waits for each
- *	reply had the replies to all commands before the ones it sent after
- *	the gap; for a pipelined burst, the replies after the gap are held
+ *	reply (and any client after EHLO, DATA and the other commands that
+ *	end a group, RFC 2920) had the replies to all commands before the
+ *	ones it sent after the gap; for a pipelined burst, the replies after the gap are held
  *	until the 354 that answers its DATA and go to the commands right
  *	before it (the lost ones were the oldest); the burst's transaction
  *	is flagged gap.
@@ -83,7 +84,9 @@
  *	message octets arrive first).  Command-looking lines seen since the last reply are queued
  *	ahead of that MAIL, so a pipelined "." before it does not shift the
  *	replies.  A 354 seen while hunting makes every line up to "." text;
- *	a 220 after a STARTTLS line is TLS.  So half a mail is never
+ *	a 220 after a STARTTLS line is TLS; a gap in the replies counts
+ *	the lines before it as answered once the client sends another.
+ *	So half a mail is never
  *	reported: the first mail reported starts at its MAIL FROM.
  *	Transactions then carry MT_SMTP_TXF_MIDSTREAM.
  *

@@ -1925,9 +1925,64 @@ test_gap_in_ehlo_reply_then_pipelined_burst_pairs_right(void **state)
 	assert_int_equal(r.bad, 0);
 }
 
+/* The gap took the whole last line of the EHLO reply ("250 HELP"): the
+ * client waited for it (EHLO ends a group, RFC 2920), so the burst it
+ * sent after the gap is answered from its first command on (e2e seed 2,
+ * 198.51.100.119:46013). */
+static void
+test_gap_takes_last_ehlo_line_burst_after_it_pairs_right(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+
+	(void)state;
+	S(s, "220 mx.example.com ESMTP\r\n");
+	C(s, "EHLO client.example.org\r\n");
+	S(s, "250-mx.example.com\r\n250-PIPELINING\r\n");
+	G(s, MT_DIR_S2C, 10); /* "250 HELP\r\n" */
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+	S(s, "250 ok\r\n250 ok\r\n354 go\r\n");
+	C(s, "one\r\n.\r\n");
+	S(s, "250 queued\r\n");
+	mt_smtp_close(s);
+	EXPECT_IN(&r, "begin a@x\nrcpt b@y\nreply 250\nrcpt_reply 0 250\nreply 250\n"
+		      "reply 354\nreply 250\nflags pipelined\nend accepted 250 [one\\r\\n]\n");
+	assert_int_equal(r.bad, 0);
+}
+
 /* ---- mid-stream pickup (issue 3) ---- */
 
 /* Picked up inside a message: nothing until MAIL FROM answered 250. */
+/* Picked up after the greeting; a gap then took the end of the EHLO
+ * reply: the MAIL the client sent after it is answered by the next reply,
+ * not held behind EHLO (e2e seed 1, 203.0.113.166:39490). */
+static void
+test_midstream_gap_in_ehlo_reply_then_mail_pairs_right(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_mid(&r);
+
+	(void)state;
+	S(s, "0:03 +0000\r\n");
+	C(s, "EHLO client.example.org\r\n");
+	S(s, "250-mx.example.com\r\n250-SIZE 52428800\r\n");
+	G(s, MT_DIR_S2C, 15);
+	S(s, "LP\r\n");
+	C(s, "MAIL FROM:<a@x> SIZE=1\r\n");
+	S(s, "250 OK\r\n");
+	C(s, "RCPT TO:<b@y>\r\n");
+	S(s, "250 Accepted\r\n");
+	C(s, "DATA\r\n");
+	S(s, "354 go\r\n");
+	C(s, "m\r\n.\r\n");
+	S(s, "250 queued\r\n");
+	mt_smtp_close(s);
+	EXPECT_IN(&r, "begin a@x\nmail_params SIZE=1\nreply 250\nrcpt b@y\nrcpt_reply 0 250\n"
+		      "reply 250\nreply 354\nreply 250\nflags midstream\n"
+		      "end accepted 250 [m\\r\\n]\n");
+	assert_int_equal(r.bad, 0);
+}
+
 static void
 test_midstream_inside_message_reports_nothing_until_mail(void **state)
 {
@@ -2478,6 +2533,8 @@ main(void)
 		cmocka_unit_test(test_gap_in_pipelined_replies_places_later_ones_before_data),
 		cmocka_unit_test(test_gap_taking_end_of_354_line_does_not_end_the_message),
 		cmocka_unit_test(test_gap_in_ehlo_reply_then_pipelined_burst_pairs_right),
+		cmocka_unit_test(test_gap_takes_last_ehlo_line_burst_after_it_pairs_right),
+		cmocka_unit_test(test_midstream_gap_in_ehlo_reply_then_mail_pairs_right),
 		cmocka_unit_test(test_midstream_inside_message_reports_nothing_until_mail),
 		cmocka_unit_test(test_midstream_verb_lines_in_message_do_not_shift_replies),
 		cmocka_unit_test(test_midstream_after_354_body_is_text),
