@@ -5,8 +5,11 @@ machine's limits and against peer tools, in one run (docs/PERFORMANCE.md).
     bench.py                    everything (make bench)
     bench.py --only scan,sweep  some parts: mailtapd (the mailtapd rows, limits,
                                 peers), replay, scan (tests/bench/scanstage.c
-                                and mailtapd with [scan] rules on/off), sweep
-                                (the loss sweep of tests/bench/replay.c --rate)
+                                and mailtapd with [scan] rules on/off), stages
+                                (cycles per stage with [pipeline] stage_cycles,
+                                its overhead, high-water marks, worker scaling
+                                and hash balance), sweep (the loss sweep of
+                                tests/bench/replay.c --rate, two layouts)
     bench.py --table            print the last run's table again
 
 Environment: BENCH_RUNS (default 3, runs per figure, medians reported),
@@ -34,24 +37,35 @@ REPLAY = os.path.join(OUT, "replay")
 SCANSTAGE = os.path.join(OUT, "scanstage")
 SWEEP = os.environ.get("BENCH_SWEEP", "1") != "0"
 SWEEP_RATES = [float(x) for x in os.environ.get(
-    "BENCH_SWEEP_RATES", "100e3,125e3,150e3,175e3,200e3,250e3,300e3,400e3,600e3,1e6,2e6").split(",")]
-PARTS = ("mailtapd", "replay", "scan", "sweep")
+    "BENCH_SWEEP_RATES", "125e3,150e3,200e3,250e3,300e3,400e3,500e3,700e3,1e6").split(",")]
+# Worker counts of the scaling runs (mailtapd, net_pcap, RX + writer on
+# lcore 0); more busy lcores than CPUs are reported as oversubscribed.
+SCALE = [int(x) for x in os.environ.get("BENCH_SCALE", "1,2,4").split(",")]
+NCPU = os.cpu_count() or 1
+PARTS = ("mailtapd", "replay", "scan", "stages", "sweep")
 RULES = os.path.join(ROOT, "config", "rules", "default.rules")
 
 # The capture: deterministic from the seeds.  "main": the everyday mix
 # (log-normal sizes, median 10 KiB, ~94% in 2-50 KiB, IPv4, some VLAN,
-# 30% pipelining sessions, 10% rejected recipients, 300 sessions open at
-# once); "large": the tail, 4 MiB mails (30% of them multipart with a base64
-# attachment), IPv6 so that no 4-tuple collides with "main".  Merged in time
-# order with mergecap.
+# 30% pipelining sessions, 20% of the other EHLO sessions with BDAT, 3% of
+# EHLO sessions going STARTTLS (their mails are not expected: encrypted),
+# 10% rejected recipients, 300 sessions open at once, and about one frame
+# of other traffic (UDP 53/123, TCP 80/443) per 20 SMTP packets); "large":
+# the tail, 1-20 MiB mails spread evenly in log scale (30% of them
+# multipart with a base64 attachment, 30% of the sessions with BDAT), IPv6
+# so that no 4-tuple collides with "main".  Merged in time order with
+# mergecap.
 GEN = {
     "main": ["--sessions", "20000", "--concurrency", "300", "--mails-per-session", "1-3",
              "--pipelining", "30", "--rcpt-reject", "10", "--vlan", "10",
-             "--max-size", str(20 << 20), "--seed", "2026"],
-    "large": ["--sessions", "80", "--concurrency", "16", "--mails-per-session", "1",
-              "--min-size", str(4 << 20), "--max-size", str(4 << 20), "--ipv6", "100",
-              "--rcpt-reject", "10", "--seed", "2027"],
+             "--max-size", str(20 << 20), "--bdat", "20", "--starttls", "3", "--noise", "5",
+             "--seed", "2026"],
+    "large": ["--sessions", "50", "--concurrency", "16", "--mails-per-session", "1",
+              "--min-size", str(1 << 20), "--max-size", str(20 << 20), "--sizes", "loguniform",
+              "--ipv6", "100", "--rcpt-reject", "10", "--bdat", "30", "--seed", "2027"],
 }
+# tshark takes a minute a round: it runs in the first TSHARK_ROUNDS rounds only
+TSHARK_ROUNDS = int(os.environ.get("BENCH_TSHARK_ROUNDS", "1"))
 
 
 def sh(cmd, **kw):
@@ -177,6 +191,102 @@ def summary_counters(out):
     return c
 
 
+def lcore_blocks(out):
+    """The per-lcore counters of a summary: {lcore: {"roles": str, name: value}}."""
+    blocks, cur = {}, None
+    for line in out.splitlines():
+        m = re.match(r"\s+lcore (\d+) \[([^\]]*)\]:", line)
+        if m:
+            cur = int(m.group(1))
+            blocks[cur] = {"roles": m.group(2)}
+        elif cur is not None and re.match(r"\s+[a-z_0-9]+=\d+", line):
+            for k, v in re.findall(r"\b([a-z_0-9]+)=(\d+)\b", line):
+                blocks[cur][k] = int(v)
+        else:
+            cur = None
+    return blocks
+
+
+def thread_stats(out):
+    """replay's per-thread scheduler lines: {name: {cpu_ms, wait_ms, vcsw, ivcsw}}."""
+    return {m.group(1): {k: float(v) for k, v in re.findall(r"(\w+)=([0-9.]+)", m.group(2))}
+            for m in re.finditer(r"^thread name=(\S+) (.*)$", out, re.M)}
+
+
+def write_conf(name, stage=True, rules=False, roles=None):
+    """A config file in OUT: defaults plus stage_cycles, rules, roles."""
+    path = os.path.join(OUT, name)
+    with open(path, "w") as f:
+        f.write("; bench: mailtapd's defaults plus\n[pipeline]\n")
+        if stage:
+            f.write("stage_cycles = yes\n")
+        if roles:
+            f.write("rx_lcores = %s\nworker_lcores = %s\nwriter_lcore = %s\n" % roles)
+        if rules:
+            f.write("[scan]\nrules = %s\n" % RULES)
+    return path
+
+
+def pipeline_run(kind, lcores, spool, conf, src, extra=()):
+    """One mailtapd (net_pcap) or replay (memory) run with a config; lcores is
+    an EAL -l or --lcores value.  Returns a dict: s (replay: first enqueue to
+    end of drain; mailtapd: wall), mails, lcores (per-lcore counters),
+    threads (replay), tsc_hz (replay), cmd."""
+    shutil.rmtree(spool, ignore_errors=True)
+    eal = ["--lcores", lcores] if "@" in lcores else ["-l", lcores]
+    if kind == "replay":
+        cmd = [REPLAY] + eal + ["--no-pci", "--file-prefix", "mt-bench-st-%d" % os.getpid()] + \
+            eal_mem() + ["--", "--pcap", src, "--spool", spool, "--config", conf] + list(extra)
+    else:
+        cmd = [MAILTAPD] + eal + ["--no-pci", "--file-prefix", "mt-bench-st-%d" % os.getpid()] + \
+            eal_mem() + ["--vdev", "net_pcap0,rx_pcap=%s" % src, "--", "--config", conf,
+                         "--spool", spool]
+    wall, rss, out = timed(cmd)
+    m = re.search(r"mails: (\d+) written", out)
+    if not m or "all identities hold" not in out:
+        sys.exit("bench: unexpected %s summary:\n%s" % (kind, out))
+    shutil.rmtree(spool, ignore_errors=True)
+    r = dict(s=wall, mails=int(m.group(1)), lcores=lcore_blocks(out), rss=rss, cmd=fmt_cmd(cmd))
+    t = re.search(r"replay s=([0-9.]+).* tsc_hz=(\d+)", out)
+    if t:
+        r.update(s=float(t.group(1)), tsc_hz=int(t.group(2)), threads=thread_stats(out))
+    return r
+
+
+STAGES = (("rx", "RX dispatch: poll, decode, hash, ring enqueue", "rx_cycles"),
+          ("tcp", "worker: flow table + TCP reassembly", None),
+          ("smtp", "SMTP automaton + copy into mail chunks", "wk_cycles_smtp"),
+          ("scan", "MIME decode + Hyperscan scan", "wk_cycles_scan"),
+          ("wr", "spool write (writer: tar, pwritev, publish)", "wr_cycles"))
+
+
+def stage_table(run, hz):
+    """Cycles per stage of one run: {stage: {cycles, per_pkt, per_byte, gbps, mpps,
+    mails_s}} over the run's packets, wire bytes and mails; plus per lcore
+    the busy share of the run's time."""
+    tot = collections.Counter()
+    for b in run["lcores"].values():
+        tot.update({k: v for k, v in b.items() if k != "roles"})
+    cyc = {k: tot[c] for k, _, c in STAGES if c}
+    cyc["tcp"] = tot["wk_cycles"] - tot["wk_cycles_smtp"] - tot["wk_cycles_scan"]
+    pk, by, ml = max(tot["rx_packets"], 1), max(tot["rx_bytes"], 1), max(tot["wr_mails"], 1)
+    st = {}
+    for k, _, _ in STAGES:
+        c = max(cyc[k], 1)
+        st[k] = dict(cycles=cyc[k], per_pkt=cyc[k] / pk, per_byte=cyc[k] / by,
+                     gbps=hz * 8 / (c / by) / 1e9, mpps=hz / (c / pk) / 1e6,
+                     mails_s=hz / (c / ml))
+    busy = {}
+    for lc, b in run["lcores"].items():
+        c = b.get("rx_cycles", 0) + b.get("wk_cycles", 0) + b.get("wr_cycles", 0)
+        busy[lc] = dict(roles=b["roles"], busy=c / (run["s"] * hz) if hz else 0,
+                        wk_packets=b.get("wk_packets", 0))
+    return dict(stages=st, busy=busy, packets=pk, bytes=by, mails=ml,
+                gauges={k: max(b.get(k, 0) for b in run["lcores"].values())
+                        for k in ("pool_pkts_max", "pool_mails_max", "pool_chunks_max",
+                                  "wk_flows_max")})
+
+
 def truth_index(truths):
     sys.path.insert(0, os.path.join(ROOT, "tests", "tools"))
     import compare_spool
@@ -222,16 +332,28 @@ def check_spool(spool, truth):
                 unflagged=unflagged)
 
 
-def sweep(pcap, truths, nmail):
-    """The loss sweep: replay --rate R, 1 pipeline lcore (CPU 0), replayer on
-    CPU 1; rates step up until two rates in a row lose packets."""
+# The loss sweep's layouts: (name, EAL -l, roles (rx, workers, writer) or None).
+# The replayer is pinned to the last CPU (1 here) and sleeps between bursts
+# that are over 200 us apart, so a pipeline lcore on CPU 1 gets the CPU.
+SWEEP_LAYOUTS = (
+    ("1 lcore: RX, worker and writer in turn on CPU 0", "0", None),
+    ("2 lcores: RX + worker on CPU 0, writer alone on CPU 1 (beside the paced replayer)",
+     "0-1", ("0", "0", "1")),
+)
+
+
+def sweep(pcap, truths, nmail, lcores, conf):
+    """The loss sweep: replay --rate R with the pipeline on the given lcores
+    (stage_cycles on, for the stall counters), replayer on the last CPU;
+    rates step up until two rates in a row lose packets."""
     truth = truth_index(truths)
     spool = "/dev/shm/mt-bench-sweep"
     out_rows, lossy = [], 0
     for rate in SWEEP_RATES:
         shutil.rmtree(spool, ignore_errors=True)
-        cmd = [REPLAY, "-l", "0", "--no-pci", "--file-prefix", "mt-bench-sw-%d" % os.getpid()] + \
-            eal_mem() + ["--", "--pcap", pcap, "--spool", spool, "--rate", "%d" % rate]
+        cmd = [REPLAY, "-l", lcores, "--no-pci", "--file-prefix", "mt-bench-sw-%d" % os.getpid()] + \
+            eal_mem() + ["--", "--pcap", pcap, "--spool", spool, "--rate", "%d" % rate,
+                         "--config", conf]
         p = subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", os.path.join(OUT, "time.txt")]
                            + cmd, capture_output=True, text=True)
         out = p.stdout
@@ -248,6 +370,19 @@ def sweep(pcap, truths, nmail):
                   "written", "incomplete", "wk_gaps", "mail_incomplete"):
             row[k] = c.get(k, 0)
         row.update(check_spool(spool, truth) if os.path.isdir(spool) else {})
+        blocks = lcore_blocks(out)
+        for k in ("rx_poll_gap_max_us", "rx_poll_gaps_1ms", "rx_poll_gaps_10ms",
+                  "wk_step_max_us", "wr_step_max_us", "wr_fsyncs", "wr_fsync_us",
+                  "pool_pkts_max"):
+            row[k] = max([b.get(k, 0) for b in blocks.values()] or [0])
+        t2 = re.search(r"late_max_us=(\d+) late_1ms=(\d+)", out)
+        if t2:
+            row["late_max_us"], row["late_1ms"] = int(t2.group(1)), int(t2.group(2))
+        th = thread_stats(out)
+        row["replayer_wait_ms"] = th.get("replayer", {}).get("wait_ms", 0)
+        row["lcore0_wait_ms"] = th.get("rte-worker-0", {}).get("wait_ms", 0)
+        row["lcore0_ivcsw"] = th.get("rte-worker-0", {}).get("ivcsw", 0)
+        row["lcore1_wait_ms"] = th.get("rte-worker-1", {}).get("wait_ms", 0)
         shutil.rmtree(spool, ignore_errors=True)
         row["pkt_drops"] = (row.get("port_full", 0) + row.get("src_nombuf", 0) + row["imissed"]
                             + row["rx_nombuf"] + row["lost_pkts"])
@@ -256,10 +391,14 @@ def sweep(pcap, truths, nmail):
         out_rows.append(row)
         log("sweep: rate %.0f pps: offered %s pps, drops %d (port_full %s, src_nombuf %s, "
             "rx_drop_ring_full %d), mails lost %d, spooled exact %s exact_msg %s incomplete %s "
-            "corrupt %s, "
+            "corrupt %s, longest poll gap %s us (>=1ms %s, >=10ms %s), worker step %s us, "
+            "writer step %s us, lcore 0 waited %.0f ms (%d preemptions), "
             "rc %d%s" % (rate, row.get("offered_pps"), row["pkt_drops"], row.get("port_full"),
                          row.get("src_nombuf"), row["rx_drop_ring_full"], row["lost_mails"],
                          row.get("exact"), row.get("exact_msg"), row.get("incomplete"), row.get("corrupt"),
+                         row["rx_poll_gap_max_us"], row["rx_poll_gaps_1ms"],
+                         row["rx_poll_gaps_10ms"], row["wk_step_max_us"], row["wr_step_max_us"],
+                         row["lcore0_wait_ms"], row["lcore0_ivcsw"],
                          p.returncode,
                          "" if row["identities"] else " IDENTITIES FAILED"))
         if p.returncode != 0:
@@ -268,6 +407,61 @@ def sweep(pcap, truths, nmail):
         if lossy >= 2:
             break
     return out_rows
+
+
+def stages_summary(jobs, res):
+    """Medians over rounds of the stage figures, the accounting's overhead,
+    the scaling rows."""
+    out = dict(runs={}, scale=[])
+    hzs = [r["tsc_hz"] for v in res.values() for r in v if r.get("tsc_hz")]
+    hz = int(median(hzs)) if hzs else 0
+    out["tsc_hz"] = hz
+    for name, kind, lc, conf, w in jobs:
+        runs = res[name]
+        tabs = [stage_table(r, hz) for r in runs]
+        st = {}
+        for k, _, _ in STAGES:
+            st[k] = {f: median([t["stages"][k][f] for t in tabs]) for f in tabs[0]["stages"][k]}
+        busy = {lc_: dict(roles=tabs[0]["busy"][lc_]["roles"],
+                          busy=median([t["busy"][lc_]["busy"] for t in tabs]),
+                          wk_packets=tabs[0]["busy"][lc_]["wk_packets"])
+                for lc_ in tabs[0]["busy"]}
+        th = {}
+        if runs[0].get("threads"):
+            for tn in runs[0]["threads"]:
+                th[tn] = {f: median([r["threads"].get(tn, {}).get(f, 0) for r in runs])
+                          for f in runs[0]["threads"][tn]}
+        gauges = {g: max(t["gauges"][g] for t in tabs) for g in tabs[0]["gauges"]}
+        maxes = {k: max(max(b.get(k, 0) for b in r["lcores"].values()) for r in runs)
+                 for k in ("rx_poll_gap_max_us", "wk_step_max_us", "wr_step_max_us")}
+        out["runs"][name] = dict(kind=kind, lcores=lc, workers=w, s=median([r["s"] for r in runs]),
+                                 all=[r["s"] for r in runs], mails=runs[0]["mails"],
+                                 rss=median([r["rss"] for r in runs]), stages=st, busy=busy,
+                                 threads=th, gauges=gauges, maxes=maxes,
+                                 packets=tabs[0]["packets"], bytes=tabs[0]["bytes"])
+        if w:
+            wk = [b["wk_packets"] for b in busy.values() if "worker" in b["roles"]]
+            out["scale"].append(dict(name=name, workers=w, busy_lcores=1 + w,
+                                     oversubscribed=1 + w > NCPU, s=median([r["s"] for r in runs]),
+                                     all=[r["s"] for r in runs],
+                                     balance=max(wk) / (sum(wk) / len(wk)) if wk and sum(wk) else 0,
+                                     wk_packets=wk))
+    off = res.get("replay 1 lcore, stage_cycles off")
+    on = res.get("replay 1 lcore, stage_cycles on")
+    if off and on:
+        out["overhead"] = dict(ratio=median([a["s"] / b["s"] for a, b in zip(on, off)]),
+                               all=[a["s"] / b["s"] for a, b in zip(on, off)])
+    off = res.get("replay 1 lcore, stage_cycles off + default.rules")
+    on = res.get("replay 1 lcore, stage_cycles on + default.rules")
+    if off and on:
+        out["overhead_rules"] = dict(ratio=median([a["s"] / b["s"] for a, b in zip(on, off)]),
+                                     all=[a["s"] / b["s"] for a, b in zip(on, off)])
+    base = [x for x in out["scale"] if x["workers"] == 1]
+    for x in out["scale"]:
+        if base:
+            x["ratio_to_1"] = median([a["s"] / b["s"] for a, b in zip(
+                res[x["name"]], res[base[0]["name"]])])
+    return out
 
 
 def main():
@@ -328,6 +522,27 @@ def main():
             log("peer %s: not installed, skipped" % n)
     rp_jobs = (("replay 1 lcore (replayer on CPU 1)", 1, shm),
                ("replay 2 lcores (writer + replayer on CPU 1)", 2, shm)) if "replay" in parts else ()
+    # stages: per-stage cycles (memory source, 1 lcore: the clean layout on
+    # 2 CPUs), the accounting's cost (on/off, same round), and worker scaling
+    # (net_pcap, offline so lossless, RX + writer on lcore 0, workers on
+    # lcores 1..W pinned round-robin over the CPUs)
+    st_jobs = []
+    if "stages" in parts:
+        st_jobs = [("replay 1 lcore, stage_cycles off", "replay", "0",
+                    write_conf("stage-off.conf", stage=False), 0),
+                   ("replay 1 lcore, stage_cycles on", "replay", "0",
+                    write_conf("stage-on.conf"), 0),
+                   ("replay 1 lcore, stage_cycles off + default.rules", "replay", "0",
+                    write_conf("stage-off-scan.conf", stage=False, rules=True), 0),
+                   ("replay 1 lcore, stage_cycles on + default.rules", "replay", "0",
+                    write_conf("stage-scan.conf", rules=True), 0)]
+        for w in SCALE:
+            lc = ",".join(["0@0"] + ["%d@%d" % (i, i % NCPU) for i in range(1, w + 1)])
+            st_jobs.append(("mailtapd %d worker%s, stage_cycles on + default.rules" % (
+                w, "s" if w > 1 else ""), "mailtapd", lc,
+                write_conf("stage-w%d.conf" % w, rules=True,
+                           roles=("0", "1-%d" % w if w > 1 else "1", "0")), w))
+    st_res = {j[0]: [] for j in st_jobs}
     res = {n[0]: [] for n in tuple(mt_jobs) + rp_jobs}
     limr = []
     scanr = []
@@ -349,6 +564,12 @@ def main():
             cmds[name] = fmt_cmd(cmd)
             if m != nmail:
                 log("  WARNING: %s spooled %d mails, truth has %d" % (name, m, nmail))
+        for name, kind, lc, conf, _ in st_jobs:
+            run = pipeline_run(kind, lc, shm, conf, pcap)
+            st_res[name].append(run)
+            cmds[name] = run["cmd"]
+            if run["mails"] != nmail:
+                log("  WARNING: %s spooled %d mails, truth has %d" % (name, run["mails"], nmail))
         if "scan" in parts:
             sr, scan_cmd = scanstage(truths)
             scanr.append(sr)
@@ -360,6 +581,8 @@ def main():
                 lr[k] = {x: float(y) for x, y in (z.split("=") for z in rest.split())}
             limr.append(lr)
         for name in peer_names:
+            if name == "tshark" and rnd >= TSHARK_ROUNDS:
+                continue
             d = os.path.join(OUT, "peer-" + name)
             shutil.rmtree(d, ignore_errors=True)
             os.makedirs(d)
@@ -389,6 +612,7 @@ def main():
         loads.append(open("/proc/loadavg").read().split()[0])
         log("round %d/%d done: %s" % (rnd + 1, RUNS, "  ".join(
             "%s %.2fs" % (k.replace("mailtapd ", ""), v[-1][0]) for k, v in res.items())
+            + "  " + "  ".join("%s %.2fs" % (k, v[-1]["s"]) for k, v in st_res.items())
             + "  " + "  ".join("%s %.2fs" % (k, v[-1][0]) for k, v in peer_res.items())
             + ("  scanstage %.2fs raw %.2fs" % (scanr[-1]["stage"]["s"], scanr[-1]["raw_decoded"]["s"])
                if scanr else "")))
@@ -428,18 +652,81 @@ def main():
                            extra_s=median([a[0] - b[0] for a, b in zip(on, off)]))
         scan["e2e"] = e2e
         scan["cmd"] = fmt_cmd(scan_cmd)
+    stages = stages_summary(st_jobs, st_res) if st_jobs else {}
     with open(os.path.join(OUT, "results-rounds.json"), "w") as f:  # kept if the sweep fails
-        json.dump(dict(rows=rows, limits=lim, peers=peers, cmds=cmds, scan=scan), f, indent=1)
-    sw = sweep(pcap, truths, nmail) if "sweep" in parts else []
+        json.dump(dict(rows=rows, limits=lim, peers=peers, cmds=cmds, scan=scan,
+                       stages=stages), f, indent=1)
+    sw = {}
+    if "sweep" in parts:
+        for lname, lc, roles in SWEEP_LAYOUTS:
+            sw[lname] = sweep(pcap, truths, nmail, lc, write_conf(
+                "sweep-%s.conf" % lc.replace(",", "_").replace("@", "at"), roles=roles))
 
     r = dict(rows=rows, limits=lim, peers=peers, cmds=cmds, packets=pkts, wire=wire,
              mails=nmail, runs=RUNS, loads=loads, lim_cmd=lim_cmd, scan=scan, sweep=sw,
-             parts=sorted(parts))
+             stages=stages, parts=sorted(parts))
     name = "results.json" if parts == set(PARTS) - (set() if SWEEP else {"sweep"}) \
         else "results-%s.json" % "-".join(sorted(parts))
     with open(os.path.join(OUT, name), "w") as f:
         json.dump(r, f, indent=1)
     table(r)
+
+
+def stages_table(st, r):
+    if not st or not st.get("runs"):
+        return
+    hz = st["tsc_hz"]
+    log("")
+    log("per stage ([pipeline] stage_cycles = yes; TSC %.2f GHz; cycles per wire packet and "
+        "per wire byte of the capture; the rates are what one core would sustain doing only "
+        "that stage: TSC / cycles per unit; medians of rounds)" % (hz / 1e9))
+    for name, x in st["runs"].items():
+        if x["kind"] != "replay" or "off" in name:
+            continue
+        log("  %s: %.3f s (rounds %s), %d mails" % (name, x["s"], " ".join(
+            "%.2f" % y for y in x["all"]), x["mails"]))
+        log("    %-48s %14s %9s %9s %8s %8s %10s %6s" % (
+            "stage", "cycles", "cyc/pkt", "cyc/byte", "Gbit/s", "Mpkt/s", "mails/s", "share"))
+        total = sum(x["stages"][k]["cycles"] for k, _, _ in STAGES) or 1
+        for k, what, _ in STAGES:
+            g = x["stages"][k]
+            log("    %-48s %14.0f %9.0f %9.2f %8.2f %8.2f %10.0f %5.1f%%" % (
+                what, g["cycles"], g["per_pkt"], g["per_byte"], g["gbps"], g["mpps"],
+                g["mails_s"], 100 * g["cycles"] / total))
+        for lc, b in x["busy"].items():
+            t = x["threads"].get("rte-worker-%s" % lc, {})
+            log("    lcore %s [%s]: busy %.0f%% of the run; scheduler: on CPU %.0f ms, "
+                "runnable but waiting %.0f ms, %d involuntary switches" % (
+                    lc, b["roles"], 100 * b["busy"], t.get("cpu_ms", 0), t.get("wait_ms", 0),
+                    t.get("ivcsw", 0)))
+        log("    high-water marks: " + ", ".join("%s %d" % kv for kv in x["gauges"].items())
+            + "; longest: " + ", ".join("%s %d" % kv for kv in x["maxes"].items()))
+    for k, what in (("overhead", ""), ("overhead_rules", " + default.rules")):
+        if k in st:
+            log("  cost of stage_cycles: replay 1 lcore%s on/off time ratio %.3f (median of "
+                "rounds; per round %s)" % (what, st[k]["ratio"], " ".join(
+                    "%.3f" % y for y in st[k]["all"])))
+    if st.get("scale"):
+        log("")
+        log("worker scaling (mailtapd, net_pcap offline = lossless, spool /dev/shm, "
+            "default.rules, RX + writer on lcore 0 (CPU 0), worker lcores pinned round-robin "
+            "over the %d CPUs; balance = max/mean packets per worker)" % NCPU)
+        log("  %-10s %6s %8s %8s %8s  %-s" % ("workers", "busy", "wall s", "vs 1", "balance",
+                                             "packets per worker / note"))
+        for x in st["scale"]:
+            log("  %-10d %6d %8.3f %8.3f %8.3f  %s%s" % (
+                x["workers"], x["busy_lcores"], x["s"], x.get("ratio_to_1", 0), x["balance"],
+                " ".join(str(v) for v in x["wk_packets"]),
+                "  OVERSUBSCRIBED (%d busy lcores on %d CPUs): not a throughput figure" % (
+                    x["busy_lcores"], NCPU) if x["oversubscribed"] else ""))
+        for x in st["scale"]:
+            run = st["runs"][x["name"]]
+            log("  %d worker(s), per lcore: %s" % (x["workers"], "; ".join(
+                "lcore %s [%s] busy %.0f%%" % (lc, b["roles"], 100 * b["busy"])
+                for lc, b in run["busy"].items())))
+            log("    stages: " + ", ".join("%s %.0f cyc/pkt" % (k, run["stages"][k]["per_pkt"])
+                                          for k, _, _ in STAGES)
+                + "; high-water: " + ", ".join("%s %d" % kv for kv in run["gauges"].items()))
 
 
 def table(r):
@@ -508,28 +795,43 @@ def table(r):
         log("  mailtapd   %8.3f s  RSS %5d MiB  mails %d of %d" % (
             rows["mailtapd 2 lcores"]["s"], rows["mailtapd 2 lcores"]["rss"] // 1024,
             rows["mailtapd 2 lcores"]["mails"], nmail))
+    stages_table(r.get("stages"), r)
     sw = r.get("sweep")
-    if sw:
+    if isinstance(sw, list):  # results of an older bench.py
+        sw = {"1 lcore": sw} if sw else {}
+    for lname, rows_ in (sw or {}).items():
+        if not rows_:
+            continue
         log("")
-        log("loss sweep (replay --rate, 1 pipeline lcore on CPU 0, replayer on CPU 1, spool "
-            "/dev/shm, one run per rate; drops: port_full = the port's queue full (imissed), "
-            "src_nombuf = no mbuf, rx_drop_ring_full = the pipeline's RX->worker ring)")
-        log("  %9s %9s %8s %9s %8s %6s %9s %7s %7s %9s %7s %7s %6s %3s" % (
+        log("loss sweep, %s (replay --rate, [pipeline] stage_cycles = yes, spool /dev/shm, one "
+            "run per rate; drops: port_full = the port's queue full (imissed), src_nombuf = no "
+            "mbuf, rx_drop_ring_full = the pipeline's RX->worker ring; stalls: longest gap "
+            "between two RX polls, polls after >= 1 / 10 ms, longest worker / writer step, "
+            "time lcore 0 was runnable but not running and its involuntary switches; the "
+            "replayer's latest burst (us) and bursts sent >= 1 ms late)" % lname)
+        log("  %9s %9s %8s %9s %8s %6s %9s %7s %7s %9s %7s %7s %6s %3s | %8s %5s %5s %8s %8s %8s %6s" % (
             "rate pps", "offered", "drops", "port_full", "nombuf", "ringfl", "mailslost",
-            "spooled", "exact", "exact_msg", "incompl", "corrupt", "unflag", "rc"))
-        for x in sw:
-            log("  %9.0f %9s %8d %9s %8s %6d %9d %7d %7s %9s %7s %7s %6s %3d%s" % (
+            "spooled", "exact", "exact_msg", "incompl", "corrupt", "unflag", "rc",
+            "gap us", ">=1ms", ">=10", "wk us", "wr us", "wait ms", "ivcsw") + " %8s %6s" % (
+                "late us", "late"))
+        for x in rows_:
+            log("  %9.0f %9s %8d %9s %8s %6d %9d %7d %7s %9s %7s %7s %6s %3d | %8s %5s %5s %8s %8s %8.0f %6d%s" % (
                 x["rate"], x.get("offered_pps"), x["pkt_drops"], x.get("port_full"),
                 x.get("src_nombuf"), x["rx_drop_ring_full"], x["lost_mails"], x["written"],
                 x.get("exact"), x.get("exact_msg"), x.get("incomplete"), x.get("corrupt"),
-                x.get("unflagged"),
-                x["rc"], "" if x["identities"] else "  IDENTITIES FAILED"))
-        ok = [x["rate"] for x in sw if x["zero_loss"]]
-        first_bad = next((x for x in sw if not x["zero_loss"]), None)
+                x.get("unflagged"), x["rc"],
+                x.get("rx_poll_gap_max_us", "-"), x.get("rx_poll_gaps_1ms", "-"),
+                x.get("rx_poll_gaps_10ms", "-"), x.get("wk_step_max_us", "-"),
+                x.get("wr_step_max_us", "-"), x.get("lcore0_wait_ms", 0),
+                x.get("lcore0_ivcsw", 0),
+                " %8s %6s" % (x.get("late_max_us", "-"), x.get("late_1ms", "-"))
+                + ("" if x["identities"] else "  IDENTITIES FAILED")))
+        ok = [x["rate"] for x in rows_ if x["zero_loss"]]
+        first_bad = next((x for x in rows_ if not x["zero_loss"]), None)
         log("  highest rate with zero loss: %s" % ("%.0f pps" % max(ok) if ok else "none"))
         if first_bad:
             log("  first lossy rate: %.0f pps" % first_bad["rate"])
-        log("  command: %s" % sw[-1]["cmd"])
+        log("  command: %s" % rows_[-1]["cmd"])
     log("")
     log("commands:")
     for k, c in cmds.items():

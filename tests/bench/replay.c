@@ -30,7 +30,9 @@
  *
  * Prints mailtapd's summary, then
  *	replay s=... pkts=... bytes=... replayer_s=... rate=... offered_pps=...
- *	       port_full=... src_nombuf=... tsc_hz=...
+ *	       port_full=... src_nombuf=... tsc_hz=... late_max_us=... late_1ms=...
+ * (--rate: the latest a burst left after its time, and how many left 1 ms
+ * or more late: the replayer's own stalls bunch the offered frames)
  * and one line per thread of the process (EAL lcores: rte-worker-N for
  * lcore N, the main lcore included; the replayer) with
  * what the kernel's scheduler says about the run (deltas over the run):
@@ -78,6 +80,7 @@ static volatile int replay_done;
 static double t_start, t_replayed;
 static double rate;                 /* packets/s offered; 0: as fast as taken */
 static uint64_t port_full, src_nombuf;
+static uint64_t late_max_tsc, late_1ms; /* paced bursts sent after their time */
 
 static double
 now(void)
@@ -242,6 +245,13 @@ replayer(void *arg)
 				usleep(100);
 			while (rte_rdtsc() < due)
 				rte_pause();
+			{
+				uint64_t late = rte_rdtsc() - due;
+
+				if (late > late_max_tsc)
+					late_max_tsc = late;
+				late_1ms += late >= hz / 1000;
+			}
 			if (rte_pktmbuf_alloc_bulk(pool, m, n) != 0) {
 				/* no buffer for the burst: a NIC's rx_nombuf */
 				src_nombuf += n;
@@ -367,10 +377,12 @@ main(int argc, char **argv)
 	n1 = threads_read(th1);
 	bad = mt_pipeline_print_summary(p, stdout);
 	printf("replay s=%.4f pkts=%zu bytes=%zu replayer_s=%.4f rate=%.0f offered_pps=%.0f "
-	       "port_full=%lu src_nombuf=%lu tsc_hz=%lu\n", t_end - t_start, nframes, fbytes,
+	       "port_full=%lu src_nombuf=%lu tsc_hz=%lu late_max_us=%lu late_1ms=%lu\n",
+	       t_end - t_start, nframes, fbytes,
 	       t_replayed - t_start, rate, (double)nframes / (t_replayed - t_start),
 	       (unsigned long)port_full, (unsigned long)src_nombuf,
-	       (unsigned long)rte_get_tsc_hz());
+	       (unsigned long)rte_get_tsc_hz(),
+	       (unsigned long)(late_max_tsc * 1000000 / rte_get_tsc_hz()), (unsigned long)late_1ms);
 	threads_print(th0, n0, th1, n1, 0);
 	threads_print(th_rp0, n_rp0, th_rp1, n_rp1, 1);
 	mt_pipeline_free(p);
