@@ -19,8 +19,11 @@ DEB_BUILD := build-essential pkg-config libdpdk-dev libhyperscan-dev libpcap-dev
 # dnsmasq-base: a local DNS server (binary only) for tests/e2e/test_probe_survey.py.
 # dpdk-dev: DPDK's own telemetry client (/usr/bin/dpdk-telemetry.py) and
 # iproute2: network namespaces, for tests/e2e/test_telemetry.py.
+# tcpdump: tests/fp/servers.py --pcap (captures of probe dialogues).  The other
+# servers of tests/e2e/test_fp_live.py conflict with postfix: servers.py
+# fetches them with apt-get download into build/fp-debs (dpkg -x, not installed).
 DEB_TEST  := python3 python3-pytest python3-aiosmtpd postfix swaks dnsmasq-base dpdk-dev \
-             iproute2
+             iproute2 tcpdump
 
 ifeq ($(V),1)
 Q :=
@@ -180,7 +183,7 @@ install: all
 	install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) \
 	  $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSCONFDIR)/default $(DESTDIR)$(SYSCONFDIR)/logrotate.d
 	install -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/mailtap $(DESTDIR)$(SYSCONFDIR)/mailtap/rules \
-	  $(DESTDIR)$(SPOOLDIR)
+	  $(DESTDIR)$(SYSCONFDIR)/mailtap/fingerprints $(DESTDIR)$(SPOOLDIR)
 	install -m 0755 $(BUILD)/bin/mailtapd $(BUILD)/bin/mailtap $(DESTDIR)$(BINDIR)/
 	sed $(INST_SED) deploy/scripts/mailtap-setup > $(DESTDIR)$(SBINDIR)/mailtap-setup
 	chmod 0755 $(DESTDIR)$(SBINDIR)/mailtap-setup
@@ -189,6 +192,7 @@ install: all
 	install -m 0644 deploy/logrotate/mailtap $(DESTDIR)$(SYSCONFDIR)/logrotate.d/mailtap
 	@$(call install_conf,config/mailtap.conf,$(DESTDIR)$(SYSCONFDIR)/mailtap/mailtap.conf,0640)
 	@for r in config/rules/*; do $(call install_conf,$$r,$(DESTDIR)$(SYSCONFDIR)/mailtap/rules/$${r##*/},0640); done
+	@for r in config/fingerprints/*.fp; do $(call install_conf,$$r,$(DESTDIR)$(SYSCONFDIR)/mailtap/fingerprints/$${r##*/},0640); done
 	@$(call install_conf,deploy/default/mailtapd,$(DESTDIR)$(SYSCONFDIR)/default/mailtapd,0644)
 	install -m 0644 $(INST_DOCS) $(DESTDIR)$(DOCDIR)/
 

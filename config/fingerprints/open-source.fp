@@ -128,3 +128,31 @@ example unknown 500 5.5.1 Command unrecognized: "XYZZY"
 example nul 500 5.5.1 Command unrecognized: "HE"
 example quit 221 2.0.0 mx.sendmail.test closing connection
 example ehlo 250-mx.sendmail.test Hello localhost [127.0.0.1], pleased to meet you\n250-ENHANCEDSTATUSCODES\n250-PIPELINING\n250-EXPN\n250-VERB\n250-8BITMIME\n250-SIZE\n250-DSN\n250-ETRN\n250-AUTH DIGEST-MD5 CRAM-MD5\n250-DELIVERBY\n250 HELP
+
+rule courier
+vendor Double Precision, Inc. (Sam Varshavchik)
+product Courier MTA
+family open-source-mta
+# Courier 1.0.16, Debian 12 courier-mta, courieresmtpd under couriertcpd
+# with Debian's /etc/courier/esmtpd defaults (tests/fp/fixtures/courier,
+# run by tests/fp/servers.py).  Its stock greeting is already anonymous
+# ("220 HOST ESMTP", esmtpgreeting changes it), so nothing rests on the
+# banner.  Courier answers HELP and every malformed or out-of-sequence
+# command with the same "502 ESMTP command error", advertises its own
+# XVERP=Courier / XEXDATA extensions, and tarpits errors (TARPIT=1): the
+# reply after the second error comes late (`slow`) and the third not
+# within the prober's timeout.
+when ehlo 5 /^250[ -]XVERP=Courier$/
+when ehlo 1 /^250[ -]XEXDATA$/
+when help 4 /^502 ESMTP command error$/
+when rcpt_first 4 /^502 ESMTP command error$/
+when nul 4 /^502 ESMTP command error$/
+when quit2 2 /^221 Bye\.$/
+when long 1 /^250 Ok$/
+when rcpt_first 1 slow
+example ehlo 250-mx.courier.test Ok.\n250-XVERP=Courier\n250-XEXDATA\n250-XSECURITY=NONE,STARTTLS\n250-PIPELINING\n250-8BITMIME\n250-SMTPUTF8\n250-SIZE\n250 DSN
+example help 502 ESMTP command error
+example rcpt_first 502 ESMTP command error
+example nul 502 ESMTP command error
+example quit2 221 Bye.
+example long 250 Ok

@@ -135,14 +135,6 @@ def port_free(ip, port):
         s.close()
 
 
-def free_port(ip):
-    s = socket.socket()
-    s.bind((ip, 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
 class Addresses:
     """127.A.B.n per instance; A.B from the pid so parallel runs differ."""
 
@@ -153,8 +145,17 @@ class Addresses:
 
     def take(self):
         self.n += 1
-        ip = self.net + str(self.n)
-        return ip, (25 if port_free(ip, 25) else free_port(ip))
+        return self.net + str(self.n)
+
+
+def common_port(ips):
+    """25 when it is free on every address, else one free port on all (so
+    MX records can point at any of them with one --port)."""
+    import random
+    for port in [25] + [random.randint(20000, 60000) for _ in range(50)]:
+        if all(port_free(ip, port) for ip in ips):
+            return port
+    raise RuntimeError("no port free on all of %s" % ips)
 
 
 # ---------------------------------------------------------------- sandbox
@@ -169,7 +170,7 @@ class Sandbox:
     USERS = ()
     READY_TIMEOUT = 40
 
-    def __init__(self, banner, ip, port, keep=False):
+    def __init__(self, banner, ip, port=None, keep=False):
         assert banner in BANNERS
         self.banner = banner
         self.ip, self.port = ip, port
@@ -181,6 +182,10 @@ class Sandbox:
         self.skip = None      # why this server cannot run here
         self.greeting = None
         self.extra = []       # helper processes (proxy), stopped with us
+
+    def ips(self):
+        """the loopback addresses this instance listens on"""
+        return [self.ip]
 
     @property
     def key(self):
@@ -484,17 +489,18 @@ class OpenSMTPD(Sandbox):
     PKGS = ["opensmtpd"]
     USERS = ("opensmtpd", "opensmtpq")
 
-    def __init__(self, banner, ip, port, keep=False):
-        super().__init__(banner, ip, port, keep)
-        if banner == "generic":
-            # the real server on a second address, the proxy on ours
-            self.front = (ip, port)
-            self.back_ip = ip[:ip.rfind(".") + 1] + str(int(ip.rsplit(".", 1)[1]) + 100)
-            self.back_port = 25 if port_free(self.back_ip, 25) else free_port(self.back_ip)
+    def ips(self):
+        if self.banner != "generic":
+            return [self.ip]
+        # the real server on a second address, the proxy on ours
+        self.back_ip = self.ip[:self.ip.rfind(".") + 1] + str(int(self.ip.rsplit(".", 1)[1])
+                                                              + 100)
+        return [self.ip, self.back_ip]
 
     def prepare(self):
-        ip, port = (self.back_ip, self.back_port) if self.banner == "generic" else (self.ip,
-                                                                                  self.port)
+        self.ips()
+        ip, port = (self.back_ip, self.port) if self.banner == "generic" else (self.ip,
+                                                                             self.port)
         host = GENERIC_HOST if self.banner == "generic" else self.hostname
         self.conf = self.writefile("etc/smtpd/smtpd.conf", """listen on {ip} port {port} hostname {h}
 action "mbox" mbox
@@ -512,8 +518,8 @@ match from any for domain "opensmtpd.test" action "mbox"
         super().start()
         if self.banner == "generic" and self.proc is not None:
             self.extra.append(subprocess.Popen(
-                [PY, os.path.abspath(__file__), "--proxy", "%s:%d" % self.front,
-                 "%s:%d" % (self.back_ip, self.back_port), GENERIC],
+                [PY, os.path.abspath(__file__), "--proxy", self.addr,
+                 "%s:%d" % (self.back_ip, self.port), GENERIC],
                 stdin=subprocess.DEVNULL, stdout=self.out, stderr=subprocess.STDOUT,
                 start_new_session=True))
         return self
@@ -658,8 +664,10 @@ class Fleet:
         self.servers = []
         for n in names or list(SERVERS):
             for b in banners:
-                ip, port = self.addrs.take()
-                self.servers.append(SERVERS[n](b, ip, port, keep))
+                self.servers.append(SERVERS[n](b, self.addrs.take(), keep=keep))
+        self.port = common_port([ip for s in self.servers for ip in s.ips()])
+        for s in self.servers:
+            s.port = self.port
 
     def start(self, timeout=90):
         for s in self.servers:

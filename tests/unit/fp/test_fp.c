@@ -164,6 +164,13 @@ static void test_sendmail_hidden(void **s)
 	check_known("sendmail/generic-banner.txt", "sendmail", NULL);
 }
 
+static void test_courier(void **s) { (void)s; check_known("courier/default.txt", "courier", NULL); }
+static void test_courier_hidden(void **s)
+{
+	(void)s;
+	check_known("courier/generic-banner.txt", "courier", NULL);
+}
+
 /* The goal of issue 8: every known server right from behaviour alone. */
 static void
 test_generic_banner_all_known(void **state)
@@ -174,6 +181,7 @@ test_generic_banner_all_known(void **state)
 		{ "exim/default.txt", "exim" },
 		{ "opensmtpd/default.txt", "opensmtpd" },
 		{ "sendmail/default.txt", "sendmail" },
+		{ "courier/default.txt", "courier" },
 	};
 	struct mt_fp_obsset *set = calloc(1, sizeof(*set));
 	struct mt_fp_verdict v;
@@ -236,6 +244,8 @@ main(void)
 		cmocka_unit_test(test_opensmtpd),
 		cmocka_unit_test(test_sendmail),
 		cmocka_unit_test(test_sendmail_hidden),
+		cmocka_unit_test(test_courier),
+		cmocka_unit_test(test_courier_hidden),
 		cmocka_unit_test(test_generic_banner_all_known),
 		cmocka_unit_test(test_unknown_python_smtpd),
 		cmocka_unit_test(test_empty_is_unknown),
