@@ -207,6 +207,7 @@ def test_make_install_tree(tmp):
         "usr/local/sbin/mailtap-setup": 0o755,
         "etc/mailtap/mailtap.conf": 0o640,
         "etc/mailtap/rules/default.rules": 0o640,
+        "etc/mailtap/fingerprints/open-source.fp": 0o640,   # mailtap probe's default
         "etc/default/mailtapd": 0o644,
         "etc/logrotate.d/mailtap": 0o644,
         "usr/local/lib/systemd/system/mailtapd.service": 0o644,
