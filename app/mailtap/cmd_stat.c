@@ -21,11 +21,13 @@
 #include "stats_client.h"
 
 int cmd_stat_flows(int argc, char **argv);
+int cmd_stat_servers(int argc, char **argv); /* cmd_stat_servers.c */
 
 static const char usage_text[] =
 	"usage: mailtap stat [--prefix P | --socket PATH] [--json | --prometheus]\n"
 	"                    [--watch SECONDS] [--count N] [--all]\n"
 	"       mailtap stat flows ...  each worker's flow table (mailtap stat flows --help)\n"
+	"       mailtap stat servers ...  passive fingerprints (mailtap stat servers --help)\n"
 	"  --prefix P        the --file-prefix mailtapd was started with (default rte)\n"
 	"  --socket PATH     the telemetry socket itself\n"
 	"                    (default /var/run/dpdk/P/dpdk_telemetry.v2)\n"
@@ -351,6 +353,8 @@ cmd_stat(int argc, char **argv)
 
 	if (argc >= 2 && strcmp(argv[1], "flows") == 0)
 		return cmd_stat_flows(argc - 1, argv + 1);  /* cmd_stat_flows.c */
+	if (argc >= 2 && strcmp(argv[1], "servers") == 0)
+		return cmd_stat_servers(argc - 1, argv + 1);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "p:s:jPw:c:ah", lopts, NULL)) != -1) {
 		switch (c) {

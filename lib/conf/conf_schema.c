@@ -53,6 +53,11 @@ const struct mt_conf_section mt_conf_sections[] = {
 	{ "spool", "Where and which captured mails are written." },
 	{ "scan", "Hyperscan inspection of every mail (docs/RULES.md): rules "
 		  "files, alert stream.  Reload the rules with SIGHUP." },
+	{ "fingerprint", "Passive mail-server fingerprinting (docs/FINGERPRINTS.md): "
+			 "the servers' greetings, EHLO, HELP and error replies the "
+			 "workers see go through the prober's rules; each server's "
+			 "verdict is in its mails' metadata, on /mailtap/servers and "
+			 "in `mailtap stat servers`." },
 	{ "log", "Logging." },
 };
 const unsigned mt_conf_n_sections = MT_ARRAY_SIZE(mt_conf_sections);
@@ -372,6 +377,27 @@ const struct mt_conf_opt mt_conf_opts[] = {
 		.help = "File the alerts are appended to, one JSON object per "
 			"line (Suricata EVE field names), mode 0640.  Empty: "
 			"alerts.json in the spool directory.",
+	},
+
+	/* [fingerprint] */
+	{
+		.section = "fingerprint", .key = "rules",
+		.type = MT_CONF_T_PATH, .flags = MT_CONF_F_EMPTY, .def = "",
+		FIELD(fp_rules),
+		.help = "Directory of fingerprint rules (*.fp, the prober's: "
+			"config/fingerprints); an absolute path, or relative to "
+			"mailtapd's working directory.  Empty: no passive "
+			"fingerprinting.  mailtapd refuses to start when a rule "
+			"has an error (FILE:LINE: message).",
+	},
+	{
+		.section = "fingerprint", .key = "max_servers",
+		.type = MT_CONF_T_UINT, .def = "4096",
+		.min = 16, .max = 1048576,
+		FIELD(fp_max_servers),
+		.help = "Servers the fingerprint table holds (about 3 KB each, on "
+			"the writer lcore's socket); when full, the server seen "
+			"least recently is forgotten (wr_fp_servers_evicted).",
 	},
 
 	/* [log] */

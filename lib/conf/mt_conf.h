@@ -82,6 +82,10 @@ struct mt_conf {
 						* directory (app/mailtapd) */
 	char scan_alert_file[MT_CONF_PATH_MAX]; /* "": <spool dir>/alerts.json */
 
+	/* [fingerprint] */
+	char fp_rules[MT_CONF_PATH_MAX]; /* rules directory; "" = off */
+	unsigned fp_max_servers;         /* per-server table size, default 4096 */
+
 	/* [log] */
 	unsigned log_level;      /* RTE_LOG_* value, default RTE_LOG_INFO (7) */
 

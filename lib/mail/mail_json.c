@@ -145,6 +145,29 @@ jtime(struct jbuf *b, const char *name, uint64_t ns)
 
 static void jscan(struct jbuf *b, const struct mt_mail *m);
 
+/* "server": the server's passive fingerprint (docs/METADATA.md) */
+static void
+jserver(struct jbuf *b, const struct mt_mail *m)
+{
+	jprintf(b, ",\"server\":{\"known\":%s", m->fp_state == 2 ? "true" : "false");
+	jlit(b, ",\"rule\":");
+	jmstr(b, m, &m->fp_rule);
+	jlit(b, ",\"vendor\":");
+	jmstr(b, m, &m->fp_vendor);
+	jlit(b, ",\"product\":");
+	jmstr(b, m, &m->fp_product);
+	jlit(b, ",\"family\":");
+	jmstr(b, m, &m->fp_family);
+	jlit(b, ",\"version\":");
+	jmstr(b, m, &m->fp_version);
+	jprintf(b, ",\"score\":%d,\"nonbanner\":%u", m->fp_score, m->fp_nonbanner);
+	jlit(b, ",\"decided\":");
+	jmstr(b, m, &m->fp_decided);
+	jlit(b, ",\"reason\":");
+	jmstr(b, m, &m->fp_reason);
+	jlit(b, "}");
+}
+
 size_t
 mt_mail_json(const struct mt_mail *m, const char *id, const char *sha256, char *buf,
 	     size_t size)
@@ -248,6 +271,8 @@ mt_mail_json(const struct mt_mail *m, const char *id, const char *sha256, char *
 	jlit(&b, "]");
 	if (m->scan_db != NULL)
 		jscan(&b, m);
+	if (m->fp_state != 0)
+		jserver(&b, m);
 	jlit(&b, "}");
 	return b.len;
 }

@@ -142,6 +142,13 @@ struct mt_mail {
 	struct mt_mail_match matches[MT_MAIL_MAX_MATCHES];
 	struct mt_mail_alert alerts[MT_MAIL_MAX_ALERTS];
 	struct mt_mail_scan scan;
+	/* the server's passive fingerprint when the writer wrote the mail
+	 * (lib/fpsrv); fp_state 0: none (off, or nothing seen of it) */
+	uint8_t fp_state;         /* 0 none, 1 unknown, 2 known */
+	uint8_t fp_nonbanner;
+	int16_t fp_score;
+	struct mt_mail_str fp_rule, fp_vendor, fp_product, fp_family, fp_version;
+	struct mt_mail_str fp_decided, fp_reason;
 	char arena[MT_MAIL_ARENA];
 	/* with mt_mail_pool_create_scan(): the MIME parser state follows */
 };

@@ -62,6 +62,7 @@ pl_ctl_register(struct mt_pipeline *p)
 		ctl_port[i] = p->ports[i].port_id;
 	ctl_n_ports = i;
 	pl_ctl_flows_register(p);  /* /mailtap/flows (ctl_flows.c) */
+	pl_ctl_servers_register(p); /* /mailtap/servers (ctl_servers.c) */
 	return rte_telemetry_register_cmd("/mailtap/ports", tel_ports,
 					  "Returns the port ids, or one port's ethdev counters "
 					  "(ipackets, ibytes, imissed, ierrors, rx_nombuf). "

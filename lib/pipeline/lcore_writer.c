@@ -24,6 +24,15 @@
 #define WR_RETRY_MS 250
 #define WR_ALERT_S 10
 #define WR_TICK_MS 100
+/*
+ * Message bytes one step takes at most (a mail is never split): a step
+ * that writes tens of MB (256 mails, or a few large ones) keeps an lcore
+ * that also runs RX from polling for tens of ms, longer than a port queue
+ * lasts at a few hundred kpps (docs/PERFORMANCE.md, loss sweep).  1 MiB is
+ * about 1 ms of writing here, and still large enough to amortise pwritev.
+ */
+#define WR_STEP_BYTES (1u << 20)
+#define WR_DEQ 8u
 
 static struct {
 	struct mt_mail *held[MT_SPOOL_BATCH]; /* dequeued, not yet written */
@@ -213,9 +222,9 @@ pl_writer_step(struct pl_writer *wr)
 {
 	struct mt_pipeline *p = wr->p;
 	struct mt_stats *st = mt_stats_self();
-	unsigned i, r, n, work = 0;
+	unsigned i, k, r, n, work = 0;
+	uint64_t now, t0, bytes = 0;
 	struct mt_err err;
-	uint64_t now, t0;
 	int ticked = 0;
 
 	if (wr->done)
@@ -230,14 +239,23 @@ pl_writer_step(struct pl_writer *wr)
 			work = 1;
 		}
 	} else {
-		for (i = 0; i < p->n_wk && ws.n_held < MT_SPOOL_BATCH; i++) {
+		work += pl_writer_fp_step(p, st, 4 * MT_SPOOL_BATCH); /* fp_passive.c */
+		for (i = 0; i < p->n_wk && ws.n_held < MT_SPOOL_BATCH && bytes < WR_STEP_BYTES;
+		     i++) {
 			r = (ws.next_ring + i) % p->n_wk;
-			n = rte_ring_sc_dequeue_burst(p->wk[r]->out, (void **)ws.held + ws.n_held,
-						      MT_SPOOL_BATCH - ws.n_held, NULL);
-			ws.n_held += n;
+			do {
+				n = rte_ring_sc_dequeue_burst(p->wk[r]->out,
+							      (void **)ws.held + ws.n_held,
+							      RTE_MIN(WR_DEQ, (unsigned)MT_SPOOL_BATCH - ws.n_held),
+							      NULL);
+				for (k = 0; k < n; k++)
+					bytes += ws.held[ws.n_held + k]->size;
+				ws.n_held += n;
+			} while (n > 0 && ws.n_held < MT_SPOOL_BATCH && bytes < WR_STEP_BYTES);
 		}
 		ws.next_ring = (ws.next_ring + 1) % (p->n_wk ? p->n_wk : 1);
-		work = ws.n_held;
+		work += ws.n_held;
+		pl_writer_fp_annotate(p, ws.held, ws.n_held);
 		if (ws.n_held > 0)
 			write_held(wr, st, now);
 	}
@@ -248,6 +266,7 @@ pl_writer_step(struct pl_writer *wr)
 			PL_LOG(WARNING, "%s (retrying)", err.msg);
 	}
 	if (work == 0 && ws.n_held == 0 && workers_done(p)) {
+		pl_writer_fp_step(p, st, UINT32_MAX); /* what the last workers sent */
 		if (mt_spool_publish(wr->spool, &err) != 0) {
 			if (!mt_pipeline_quit) {
 				mirror_counters(wr, st);

@@ -369,7 +369,7 @@ mt_pipeline_create(const struct mt_conf *conf, struct mt_err *err)
 			   conf->n_servers, err) != 0)
 		goto fail;
 	if (create_pools(p, err) != 0 || pl_ports_setup(p, err) != 0 ||
-	    create_roles(p, err) != 0)
+	    create_roles(p, err) != 0 || pl_fp_setup(p, err) != 0)
 		goto fail;
 	pl_ctl_register(p);  /* /mailtap/ports (ctl.c); failing only loses that command */
 	return p;
@@ -581,6 +581,7 @@ mt_pipeline_free(struct mt_pipeline *p)
 	if (p == NULL)
 		return;
 	pl_ports_close(p);
+	pl_fp_free(p); /* fp_passive.c: logs the server table */
 	for (i = 0; i < p->n_wk; i++) {
 		if (p->wk[i] == NULL)
 			continue;

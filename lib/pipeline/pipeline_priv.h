@@ -15,6 +15,7 @@
 #include "mt_common.h"
 #include "mt_conf.h"
 #include "mt_flow.h"
+#include "mt_fpsrv.h"
 #include "mt_pipeline.h"
 #include "mt_policy.h"
 #include "mt_scan.h"
@@ -105,6 +106,9 @@ struct pl_worker {
 	uint64_t gauge_tsc;               /* last flow-table gauge sample */
 	unsigned n_stash;
 	struct mt_mail *stash[PL_STASH];  /* mails waiting for ring space (offline) */
+	struct rte_ring *fp_out;          /* fingerprint observations to the writer
+					   * (struct mt_fpsrv_obs elements); NULL: off */
+	struct mt_fpsrv_worker *fp;
 	uint8_t scratch[65536];           /* payload of chained mbufs */
 } __rte_cache_aligned;
 
@@ -146,6 +150,9 @@ struct mt_pipeline {
 	volatile int reload_stop;
 	uint64_t scan_reloads;            /* written by the control thread */
 	uint64_t scan_reload_failures;
+	/* [fingerprint]: NULL when off (fp_passive.c) */
+	struct mt_fp_db *fp_db;
+	struct mt_fpsrv_table *fpsrv;
 };
 
 static inline int
@@ -168,6 +175,16 @@ void pl_worker_release(struct mt_session_env *env, struct mt_tcp_piece *pc);
 void pl_flows_worker_poll(struct pl_worker *w);
 void pl_flows_worker_exit(struct pl_worker *w);
 int pl_ctl_flows_register(struct mt_pipeline *p);
+
+/* passive fingerprinting (fp_passive.c) */
+int pl_fp_setup(struct mt_pipeline *p, struct mt_err *err);
+void pl_fp_free(struct mt_pipeline *p);
+/* Writer: take in up to max observations; returns how many. */
+unsigned pl_writer_fp_step(struct mt_pipeline *p, struct mt_stats *st, unsigned max);
+/* Writer: give each mail its server's verdict. */
+void pl_writer_fp_annotate(struct mt_pipeline *p, struct mt_mail **m, unsigned n);
+int pl_ctl_servers_register(struct mt_pipeline *p); /* ctl_servers.c */
+void pl_ctl_servers_detach(void);
 
 /* ports */
 int pl_ports_setup(struct mt_pipeline *p, struct mt_err *err);

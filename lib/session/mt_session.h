@@ -23,6 +23,8 @@
 #include "mt_tcp.h"
 
 struct mt_session_env;
+struct mt_fpsrv_worker;
+struct mt_fpsrv_obs;
 
 typedef void (*mt_session_emit_t)(struct mt_session_env *env, struct mt_mail *m);
 
@@ -50,6 +52,11 @@ struct mt_session_env {
 	 * into per-part streams of this worker's scanner; needs a mail pool
 	 * from mt_mail_pool_create_scan(). */
 	struct mt_scan_worker *scan;
+	/* Passive fingerprinting (NULL: off): the replies lib/fpsrv wants
+	 * are copied into its buffers and leave through fp_emit (returns 0
+	 * when sent, else the record was dropped and counted). */
+	struct mt_fpsrv_worker *fp;
+	int (*fp_emit)(struct mt_session_env *env, const struct mt_fpsrv_obs *o);
 };
 
 struct mt_session;

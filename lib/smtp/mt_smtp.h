@@ -145,6 +145,47 @@
 
 struct mt_smtp;
 
+/*
+ * What a server reply answered (ops->reply_buf / ops->reply_text, for
+ * passive fingerprinting).  MT_SMTP_V_OTHER: an unknown verb, or a line
+ * too long to read (MT_SMTP_CF_TOO_LONG).
+ */
+enum mt_smtp_verb {
+	MT_SMTP_V_GREETING = 0,
+	MT_SMTP_V_HELO,
+	MT_SMTP_V_EHLO,
+	MT_SMTP_V_LHLO,
+	MT_SMTP_V_MAIL,
+	MT_SMTP_V_RCPT,
+	MT_SMTP_V_DATA,
+	MT_SMTP_V_EOD,      /* the end of a DATA message */
+	MT_SMTP_V_BDAT,
+	MT_SMTP_V_RSET,
+	MT_SMTP_V_QUIT,
+	MT_SMTP_V_NOOP,
+	MT_SMTP_V_VRFY,
+	MT_SMTP_V_EXPN,
+	MT_SMTP_V_HELP,
+	MT_SMTP_V_STARTTLS,
+	MT_SMTP_V_AUTH,     /* AUTH and its SASL response lines */
+	MT_SMTP_V_XCLIENT,
+	MT_SMTP_V_XFORWARD,
+	MT_SMTP_V_OTHER,
+	MT_SMTP_V__COUNT
+};
+
+/* Facts about the command a reply answered (struct mt_smtp_cmd.flags). */
+#define MT_SMTP_CF_ARG      0x01 /* the command had an argument */
+#define MT_SMTP_CF_NUL      0x02 /* a NUL byte inside the command line */
+#define MT_SMTP_CF_TOO_LONG 0x04 /* over MT_SMTP_LINE_MAX octets: never read */
+#define MT_SMTP_CF_NO_MAIL  0x08 /* RCPT with no MAIL before it */
+#define MT_SMTP_CF_BAD_PATH 0x10 /* MAIL/RCPT path without its '<' '>' */
+
+struct mt_smtp_cmd {
+	uint8_t verb;  /* enum mt_smtp_verb */
+	uint8_t flags; /* MT_SMTP_CF_* */
+};
+
 /* How a mail transaction ended. */
 enum mt_smtp_end {
 	/* The end of data (or BDAT LAST) was answered 2xx: a mail delivered. */
@@ -230,6 +271,24 @@ struct mt_smtp_ops {
 		      size_t alen);
 	/* MT_SMTP_TXF_* of the transaction, right before each mail_end. */
 	void (*tx_flags)(void *ctx, unsigned flags);
+
+	/* ---- passive fingerprinting (issue 8); added last ---- */
+
+	/* Asked at the first line of every server reply - except in a
+	 * session picked up mid-stream, and after a gap in either
+	 * direction, where which reply answers which command is in doubt
+	 * (a wrong pairing would be a wrong observation): a buffer of
+	 * *cap octets for the reply's text,
+	 * or NULL for "not wanted" (then nothing is copied: replies the
+	 * caller does not want cost one call).  cmd: what it answers. */
+	char *(*reply_buf)(void *ctx, const struct mt_smtp_cmd *cmd, size_t *cap);
+	/* The reply that reply_buf took a buffer for is complete: code,
+	 * and its lines as sent ("250-a", "250 b": code, separator, text),
+	 * joined by '\n', CR LF removed, cut at the buffer's size
+	 * (truncated nonzero).  Bytes are raw (NUL included).  Not called
+	 * when a gap cut the reply. */
+	void (*reply_text)(void *ctx, const struct mt_smtp_cmd *cmd, unsigned code,
+			   const char *text, size_t len, int truncated);
 };
 
 /* Bytes of caller memory one automaton needs. */

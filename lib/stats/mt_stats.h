@@ -113,6 +113,13 @@
 	X(scan_stream_nomem, "scan streams Hyperscan could not allocate (part not scanned)") \
 	X(scan_reloads, "rule sets swapped in (SIGHUP)")                         \
 	X(scan_reload_failures, "reloads refused: the new rules did not compile") \
+	X(wk_fp_obs, "server replies sent to the fingerprint table (passive)")  \
+	X(wk_fp_nobuf, "wanted server replies not copied: no reply buffer free") \
+	X(wk_fp_drop_ring_full, "fingerprint observations dropped: ring to the writer full") \
+	X(wr_fp_obs, "fingerprint observations the writer took in")           \
+	X(wr_fp_obs_new, "... that added an observation to a server (classified again)") \
+	X(wr_fp_servers_evicted, "servers evicted from the fingerprint table (full)") \
+	X(wr_fp_obs_truncated, "fingerprint observations cut (reply or per-server text bound)") \
 	X(rx_cycles, "TSC cycles in RX polls that received packets (stage_cycles)") \
 	X(rx_poll_gap_max_us, "longest time between two port polls of an RX lcore, us (stage_cycles)") \
 	X(rx_poll_gaps_1ms, "port polls that came 1 ms or more after the previous one (stage_cycles)") \
