@@ -167,8 +167,6 @@ pl_rx_step(struct pl_rx *rx)
 		return 0;
 	}
 	now = rte_get_tsc_cycles();
-	if (now - rx->gauge_tsc >= rte_get_tsc_hz() / 1000)
-		rx_gauges(rx, st, now);
 	t0 = mt_stats_tsc();
 	if (t0 != 0)
 		rx_poll_gap(rx, st, t0);
@@ -190,6 +188,9 @@ pl_rx_step(struct pl_rx *rx)
 		MT_STAT_INC(st, rx_bursts);
 		MT_STAT_ADD(st, rx_packets, n);
 		rx->rx_pool = pkts[0]->pool;
+		/* sampled with this burst in hand */
+		if (now - rx->gauge_tsc >= rte_get_tsc_hz() / 1000)
+			rx_gauges(rx, st, now);
 		memset(nb, 0, p->n_wk * sizeof(nb[0]));
 		for (i = 0; i < n && i < PREFETCH_OFFSET; i++)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
