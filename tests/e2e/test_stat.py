@@ -192,6 +192,33 @@ def test_errors_and_usage(live):
     assert "usage: mailtap stat" in stat("--help").stdout
 
 
+def test_flows_command_and_stat_flows(live):
+    """/mailtap/flows on a live mailtapd with no TCP at all (net_null):
+    gauges of an empty table, a list that says so, and the refusals."""
+    deadline = time.time() + 30
+    assert telemetry(live, "/mailtap/flows", deadline) == [0]   # 2 lcores: one worker
+    g = telemetry(live, "/mailtap/flows,0", deadline)
+    assert g["state"] == "running" and g["list"] == "ok" and g["lcore"] == 0
+    assert g["capacity"] == 4096 and g["active"] == g["flows_total"] == g["pages"] == 0
+    assert g["client"] == [] and g["page_size"] > 0
+    assert telemetry(live, "/mailtap/flows,0,3", deadline)["page"] == 3
+    for bad in ("/mailtap/flows,1", "/mailtap/flows,x", "/mailtap/flows,0,",
+                "/mailtap/flows,0,1,2", "/mailtap/flows,0,99999999999"):
+        assert telemetry(live, bad, time.time()) is None, bad
+    r = stat("flows", "--prefix", live)
+    rows = [l.split() for l in r.stdout.splitlines() if re.match(r"^\d+\s", l)]
+    assert [x[:3] for x in rows] == [["0", "0", "running"]] and rows[0][3] == "4096"
+    j = json.loads(stat("flows", "--prefix", live, "--json", "--list").stdout)
+    assert j["workers"][0]["flows"] == [] and j["workers"][0]["capacity"] == 4096
+    r = stat("flows", "--prefix", live, "--worker", "5", check=False)
+    assert r.returncode == 1 and "no worker 5" in r.stderr
+    assert stat("flows", "--limit", "0", check=False).returncode == 2
+    assert stat("flows", "extra", check=False).returncode == 2
+    r = stat("flows", "--prefix", "mt-e2e-no-such-prefix", check=False)
+    assert r.returncode == 1 and "dpdk_telemetry.v2" in r.stderr
+    assert "usage: mailtap stat flows" in stat("flows", "--help").stdout
+
+
 # ---- make install, deploy/
 
 
