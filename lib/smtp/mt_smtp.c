@@ -1029,6 +1029,13 @@ hunt_reply(struct mt_smtp *s, unsigned code)
 		s->hunt_pending = 0;
 		return;
 	}
+	if (s->hunt_msg) {
+		/* during a message the server says nothing but its verdict:
+		 * the "." fell in a gap, the message is over */
+		s->hunt_msg = 0;
+		s->hunt_pending = 0;
+		return;
+	}
 	if (code == 220 && last == CMD_STARTTLS) {
 		emit_event(s, MT_SMTP_EV_STARTTLS);
 		s->tls = 1;
@@ -1084,6 +1091,23 @@ lost_data(struct mt_smtp *s)
 }
 
 static void reply_apply(struct mt_smtp *s, unsigned code);
+static int waits_reply(uint8_t kind);
+
+/* After a gap in the replies: if the client sent commands after it, and
+ * only once it had the replies to those before (see reply_done), those
+ * replies fell in the gap.  Returns 1 if so. */
+static int
+s_gap_settle(struct mt_smtp *s)
+{
+	unsigned pre = MT_MIN(s->s_gap_pre, s->q_len);
+
+	if (s->q_len <= pre || !s->s_gap_wait)
+		return 0;
+	while (pre-- > 0)
+		(void)q_pop(s);
+	s->s_gap_pre = 0;
+	return 1;
+}
 
 /* Commands after which even a pipelining client waits for the reply
  * (RFC 2920 3.1: they end a group), and the greeting. */
@@ -1121,9 +1145,10 @@ resync_flush(struct mt_smtp *s)
 }
 
 /*
- * RESYNC: a gap in the replies to a pipelined burst (MAIL, RCPTs, DATA)
- * took some of them; which ones is unknown, but not that the tap lost the
- * oldest: replies come in order.  So the replies seen after the gap are
+ * RESYNC: a gap in the replies to a pipelined burst (MAIL, RCPTs, DATA,
+ * maybe behind the end of the previous message) took some of them; which
+ * ones is unknown, but not that the tap lost the oldest: replies come in
+ * order.  So the replies seen after the gap are
  * held until the 354 that answers the burst's DATA, and then given to the
  * commands right before it; older ones lost theirs.  With no DATA waiting
  * (or more replies than the queue holds) they go in order, oldest first.
@@ -1134,9 +1159,16 @@ resync_hold(struct mt_smtp *s, unsigned code)
 {
 	unsigned d, k;
 
-	for (d = 0; d < s->q_len; d++)
-		if (s->q[(s->q_head + d) % MT_SMTP_QUEUE_DEPTH].kind == CMD_DATA)
-			break;
+	/* the DATA still waiting for its 354: the last one, unless the
+	 * client already sent its message (then its 354 fell in a gap) */
+	for (d = s->q_len, k = 0; k < s->q_len; k++) {
+		uint8_t kind = s->q[(s->q_head + k) % MT_SMTP_QUEUE_DEPTH].kind;
+
+		if (kind == CMD_DATA)
+			d = k;
+		else if (kind == CMD_EOD)
+			d = s->q_len;
+	}
 	if (d == s->q_len || (code != 354 && s->rs_n == MT_SMTP_QUEUE_DEPTH)) {
 		resync_flush(s);
 		return 0;
@@ -1190,15 +1222,9 @@ reply_done(struct mt_smtp *s, unsigned code)
 		 * commands whose replies the tap lost.  A pipelining client
 		 * waits too after the commands that end a group (RFC 2920:
 		 * EHLO, DATA, NOOP, ...).  (Otherwise: see RESYNC.) */
-		unsigned pre = s->s_gap_pre < s->q_len ? s->s_gap_pre : s->q_len;
-
-		if (s->q_len > pre && s->s_gap_wait) {
-			while (pre-- > 0)
-				(void)q_pop(s);
-		} else if (!s->piped) {
+		if (!s_gap_settle(s) && !s->piped)
 			while (s->q_len > 1)
 				(void)q_pop(s);
-		}
 		s->s_gap = 0;
 	}
 	if (s->c_lost && code == 354)
@@ -1940,6 +1966,8 @@ mt_smtp_gap(struct mt_smtp *s, enum mt_dir dir, uint32_t n)
 		}
 		s->rstate = R_D1;
 		s->rcap = 0;
+		if (s->s_gap)
+			s_gap_settle(s); /* a second gap before any reply */
 		s->s_gap = 1;
 		s->s_gap_pre = s->q_len;
 		s->s_gap_wait = !s->piped || (s->q_len > 0 && waits_reply(q_last(s)->kind));
@@ -1947,7 +1975,7 @@ mt_smtp_gap(struct mt_smtp *s, enum mt_dir dir, uint32_t n)
 			s->hunt_gap = 1;
 			s->hunt_pre = s->hunt_pending;
 		}
-		if (s->piped && s->q_len > 1)
+		if (s->piped && s->q_len > 0)
 			s->rs_on = 1;
 		if (s->in == IN_DATA && s->c_gap && s->q_len == 0 && !s->hunt && !answered) {
 			/* While a message is sent the server says nothing but
@@ -1985,7 +2013,10 @@ mt_smtp_gap(struct mt_smtp *s, enum mt_dir dir, uint32_t n)
 		return;
 	case IN_SKIP:
 	case IN_LINE:
-		if (s->in == IN_SKIP || s->line_len > 0) {
+		if (s->c_tail == TAIL_QUEUED) {
+			/* a second gap in the line the last one cut: it is
+			 * queued already */
+		} else if (s->in == IN_SKIP || s->line_len > 0 || s->c_tail == TAIL_LOST) {
 			q_push(s, CMD_UNKNOWN, 0, 0); /* its reply will come */
 			s->c_tail = TAIL_QUEUED;
 		} else {
@@ -1997,8 +2028,9 @@ mt_smtp_gap(struct mt_smtp *s, enum mt_dir dir, uint32_t n)
 	case IN_DROP:
 		/* lost commands belong to the open transaction (flagged
 		 * above) unless none is open or the client pipelines, when
-		 * they may be the next one's MAIL or RCPTs */
-		if (s->phase == PH_IDLE || s->piped)
+		 * they may be the next one's MAIL or RCPTs (hunting inside a
+		 * message, the lost octets were its text) */
+		if ((s->phase == PH_IDLE || s->piped) && !(s->hunt && s->hunt_msg))
 			s->cmd_gap = 1;
 		s->in = IN_LINE;
 		s->line_len = 0;

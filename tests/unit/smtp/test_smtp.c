@@ -1950,6 +1950,94 @@ test_gap_takes_last_ehlo_line_burst_after_it_pairs_right(void **state)
 	assert_int_equal(r.bad, 0);
 }
 
+/* Two gaps cut one MAIL line ("...@exa" | "=48110" | LF): it is one
+ * command, queued once (e2e seed 4, 198.51.100.39:59967). */
+static void
+test_two_gaps_in_one_command_line_queue_it_once(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@exa");
+	G(s, MT_DIR_C2S, 14);
+	C(s, "=48110");
+	G(s, MT_DIR_C2S, 2);
+	S(s, "250 ok\r\n");
+	C(s, "RSET\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "MAIL FROM:<c@x>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "RCPT TO:<d@y>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "DATA\r\n");
+	S(s, "354 go\r\n");
+	C(s, "two\r\n.\r\n");
+	S(s, "250 queued\r\n");
+	mt_smtp_close(s);
+	EXPECT_IN(&r, "begin c@x\nreply 250\nrcpt d@y\nrcpt_reply 0 250\nreply 250\n"
+		      "reply 354\nreply 250\nflags gap\nend accepted 250 [two\\r\\n]\n");
+	assert_int_equal(r.bad, 0);
+}
+
+/* The verdict fell in a gap and the client had pipelined its next MAIL,
+ * RCPT and DATA after the ".": the replies after the gap go to them (the
+ * 354 places them), not to the old end of data (e2e seed 2,
+ * 198.51.100.119:46013). */
+static void
+test_lost_verdict_then_pipelined_burst_resyncs_on_its_354(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+	S(s, "250 ok\r\n250 ok\r\n354 go\r\n");
+	C(s, "one\r\n.\r\n");
+	G(s, MT_DIR_S2C, 25); /* "250 OK id=..." */
+	S(s, "J\r\n");
+	C(s, "MAIL FROM:<c@x>\r\nRCPT TO:<d@y>\r\nDATA\r\n");
+	S(s, "250 ok\r\n250 ok\r\n354 go\r\n");
+	C(s, "two\r\n.\r\n");
+	S(s, "250 queued\r\n");
+	mt_smtp_close(s);
+	EXPECT_IN(&r, "flags pipelined gap\nend unconfirmed 0 [one\\r\\n]\n");
+	EXPECT_IN(&r, "begin c@x\nrcpt d@y\nreply 250\nrcpt_reply 0 250\nreply 250\n"
+		      "reply 354\nreply 250\nflags pipelined\nend accepted 250 [two\\r\\n]\n");
+	assert_int_equal(r.bad, 0);
+}
+
+/* The 354 fell in one gap and the verdict in another, with no reply in
+ * between; the next pipelined burst still pairs right (e2e seed 1,
+ * 203.0.113.38:56311). */
+static void
+test_lost_354_and_lost_verdict_then_burst_pairs_right(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+	S(s, "250 ok\r\n250 o");
+	G(s, MT_DIR_S2C, 33); /* "k\r\n354 End data with <CR" */
+	S(s, "LF>\r\n");
+	C(s, "one\r\n.\r\n");
+	G(s, MT_DIR_S2C, 28); /* "250 2.0.0 Ok: queued as B1" */
+	S(s, "467\r\n");
+	C(s, "MAIL FROM:<c@x>\r\nRCPT TO:<d@y>\r\nRCPT TO:<e@y>\r\nDATA\r\n");
+	S(s, "250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n");
+	C(s, "two\r\n.\r\n");
+	S(s, "250 queued\r\n");
+	mt_smtp_close(s);
+	EXPECT_IN(&r, "begin c@x\nrcpt d@y\nrcpt e@y\nreply 250\nrcpt_reply 0 250\nreply 250\n"
+		      "rcpt_reply 1 250\nreply 250\nreply 354\nreply 250\nflags pipelined\n"
+		      "end accepted 250 [two\\r\\n]\n");
+	assert_int_equal(r.bad, 0);
+}
+
 /* ---- mid-stream pickup (issue 3) ---- */
 
 /* Picked up inside a message: nothing until MAIL FROM answered 250. */
@@ -1980,6 +2068,37 @@ test_midstream_gap_in_ehlo_reply_then_mail_pairs_right(void **state)
 	EXPECT_IN(&r, "begin a@x\nmail_params SIZE=1\nreply 250\nrcpt b@y\nrcpt_reply 0 250\n"
 		      "reply 250\nreply 354\nreply 250\nflags midstream\n"
 		      "end accepted 250 [m\\r\\n]\n");
+	assert_int_equal(r.bad, 0);
+}
+
+/* Picked up mid-stream inside a message whose "." fell in a gap: the
+ * verdict ends it, and the next transaction is taken (e2e seed 4,
+ * 198.51.100.151:38094). */
+static void
+test_midstream_verdict_after_lost_dot_ends_the_message(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_mid(&r);
+
+	(void)state;
+	C(s, "RCPT TO:<b@y>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "DATA\r\n");
+	S(s, "354 go\r\n");
+	C(s, "text\r\nmore");
+	G(s, MT_DIR_C2S, 3);
+	S(s, "250 accepted\r\n");
+	C(s, "MAIL FROM:<c@x>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "RCPT TO:<d@y>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "DATA\r\n");
+	S(s, "354 go\r\n");
+	C(s, "two\r\n.\r\n");
+	S(s, "250 queued\r\n");
+	mt_smtp_close(s);
+	EXPECT_IN(&r, "begin c@x\nreply 250\nrcpt d@y\nrcpt_reply 0 250\nreply 250\n"
+		      "reply 354\nreply 250\nflags midstream\nend accepted 250 [two\\r\\n]\n");
 	assert_int_equal(r.bad, 0);
 }
 
@@ -2534,7 +2653,11 @@ main(void)
 		cmocka_unit_test(test_gap_taking_end_of_354_line_does_not_end_the_message),
 		cmocka_unit_test(test_gap_in_ehlo_reply_then_pipelined_burst_pairs_right),
 		cmocka_unit_test(test_gap_takes_last_ehlo_line_burst_after_it_pairs_right),
+		cmocka_unit_test(test_two_gaps_in_one_command_line_queue_it_once),
+		cmocka_unit_test(test_lost_verdict_then_pipelined_burst_resyncs_on_its_354),
+		cmocka_unit_test(test_lost_354_and_lost_verdict_then_burst_pairs_right),
 		cmocka_unit_test(test_midstream_gap_in_ehlo_reply_then_mail_pairs_right),
+		cmocka_unit_test(test_midstream_verdict_after_lost_dot_ends_the_message),
 		cmocka_unit_test(test_midstream_inside_message_reports_nothing_until_mail),
 		cmocka_unit_test(test_midstream_verb_lines_in_message_do_not_shift_replies),
 		cmocka_unit_test(test_midstream_after_354_body_is_text),
