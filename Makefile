@@ -154,6 +154,16 @@ bench: deps
 	@tests/tools/ensure-debs.sh $(BENCH_DEBS)
 	@$(MAKE) --no-print-directory all $(BENCH_BINS)
 	@python3 tests/bench/bench.py
+	@$(MAKE) --no-print-directory bench-probe
+
+# make bench-probe: completed probes per second of `mailtap probe` at >= 1,000
+# concurrent sessions against a loopback fleet replaying recorded dialogues,
+# next to the source article's rate (tests/bench/probe_bench.py,
+# docs/PERFORMANCE.md).  Loopback only; needs nothing beyond make deps.
+.PHONY: bench-probe
+bench-probe:
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/probe_fleet
+	@/usr/bin/python3 tests/bench/probe_bench.py
 
 # make install [PREFIX=/usr/local] [DESTDIR=staging root]: a tree a package
 # could ship.  Binaries in BINDIR, mailtap-setup in SBINDIR, the systemd

@@ -56,6 +56,7 @@ probe_usage(FILE *f)
 		"  --max-targets N    addresses probed per domain (3)\n"
 		"  --dns-concurrency N  domains resolving at once (200)\n"
 		"  --progress | --no-progress   (default: when stderr is a terminal)\n"
+		"  --stats            print the run's counters to stderr at the end\n"
 		"  --rules DIR        fingerprint rules (default: config/fingerprints next to the\n"
 		"                     build, else /etc/mailtap/fingerprints)\n"
 		"  --json             address mode: JSON lines instead of text\n"
@@ -445,6 +446,7 @@ struct survey_opts {
 	struct mt_probe_survey_params sp;
 	const char *input, *output;
 	int progress; /* -1: when stderr is a terminal */
+	int stats;
 };
 
 static int
@@ -553,6 +555,21 @@ run_survey(struct survey_opts *so, char **targets, int ntargets)
 	}
 	if (show)
 		progress(s, skipped, total, t0, 1);
+	if (so->stats) {
+		struct mt_probe_survey_stats st;
+
+		mt_probe_survey_stats(s, &st);
+		fprintf(stderr,
+			"probe stats: items %llu skipped %llu seconds %.3f hosts_probed %llu "
+			"cache_hits %llu dns_queries %llu connects %llu connect_failures %llu "
+			"read_timeouts %llu total_timeouts %llu peak_active %u\n",
+			(unsigned long long)st.items_done, (unsigned long long)skipped, now_s() - t0,
+			(unsigned long long)st.hosts_probed, (unsigned long long)st.cache_hits,
+			(unsigned long long)st.dns_queries, (unsigned long long)st.engine.connects,
+			(unsigned long long)st.engine.connect_failures,
+			(unsigned long long)st.engine.read_timeouts,
+			(unsigned long long)st.engine.total_timeouts, st.engine.peak_active);
+	}
 	if (resumed)
 		fprintf(stderr, "mailtap probe: resumed: %zu records already in %s\n", resumed,
 			so->output);
@@ -596,7 +613,7 @@ int
 cmd_probe(int argc, char **argv)
 {
 	enum { O_INPUT = 256, O_OUTPUT, O_RESOLVER, O_PORT, O_CONC, O_RATE, O_CTO, O_RTO,
-	       O_TTO, O_MAXT, O_DNSC, O_PROG, O_NOPROG };
+	       O_TTO, O_MAXT, O_DNSC, O_PROG, O_NOPROG, O_STATS };
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "raw", no_argument, NULL, 'r' },
@@ -615,6 +632,7 @@ cmd_probe(int argc, char **argv)
 		{ "dns-concurrency", required_argument, NULL, O_DNSC },
 		{ "progress", no_argument, NULL, O_PROG },
 		{ "no-progress", no_argument, NULL, O_NOPROG },
+		{ "stats", no_argument, NULL, O_STATS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -684,6 +702,7 @@ cmd_probe(int argc, char **argv)
 			break;
 		case O_PROG: so.progress = 1; break;
 		case O_NOPROG: so.progress = 0; break;
+		case O_STATS: so.stats = 1; break;
 		case 'h': probe_usage(stdout); return 0;
 		default: goto usage;
 		}
