@@ -152,7 +152,7 @@ view_free(struct worker_view *v)
 
 /* Call fn on every flow of v, at most limit. */
 static void
-each_flow(const struct worker_view *v, long limit, FILE *f, int json,
+each_flow(const struct worker_view *v, long limit, FILE *f,
 	  void (*fn)(FILE *f, const struct mt_json *pg, size_t i, int first))
 {
 	long n = 0;
@@ -164,7 +164,6 @@ each_flow(const struct worker_view *v, long limit, FILE *f, int json,
 		for (i = 0; i < page_len(pg) && n < limit; i++, n++)
 			fn(f, pg, i, n == 0);
 	}
-	(void)json;
 }
 
 static void
@@ -240,7 +239,7 @@ print_json(FILE *f, struct worker_view *v, unsigned n, int list, long limit)
 		}
 		if (list) {
 			fputs(", \"flows\": [", f);
-			each_flow(&v[w], limit, f, 1, flow_json);
+			each_flow(&v[w], limit, f, flow_json);
 			fputc(']', f);
 		}
 		fputc('}', f);
@@ -281,7 +280,7 @@ print_table(FILE *f, const struct mt_tel *t, struct worker_view *v, unsigned n, 
 		}
 		fprintf(f, "%" PRIu64 " connection(s)%s\n", num(o, "flows_total"),
 			(long)num(o, "flows_total") > limit ? " (--limit reached)" : "");
-		each_flow(&v[w], limit, f, 0, flow_row);
+		each_flow(&v[w], limit, f, flow_row);
 	}
 	fputs("(* picked up mid-stream; ages in seconds)\n", f);
 }

@@ -25,7 +25,7 @@
  *     writes the buffer only when a new request comes.  A worker that has
  *     exited (offline run drained) or is stuck longer than the wait gets
  *     an answer with the gauges only and "list": "worker exited" or
- *     "worker busy".  Telemetry serves each client from its own thread:
+ *     "worker busy" (one not started yet is waited for like a busy one).  Telemetry serves each client from its own thread:
  *     a mutex per worker orders the control threads (the worker never
  *     takes it).
  *
@@ -155,6 +155,8 @@ pl_flows_worker_poll(struct pl_worker *w)
 
 	if (w->idx >= fl_n)
 		return;
+	if (GET(b->g.state) != FL_RUNNING)
+		__atomic_store_n(&b->g.state, FL_RUNNING, __ATOMIC_RELEASE);
 	seq = __atomic_load_n(&b->req.seq, __ATOMIC_ACQUIRE);
 	now = rte_get_tsc_cycles();
 	if (seq != b->rep.seq) {
@@ -171,8 +173,6 @@ pl_flows_worker_poll(struct pl_worker *w)
 	} else if (now - GET(b->g.tsc) >= rte_get_tsc_hz() / 1000) {
 		publish(w, b, now);
 	}
-	if (GET(b->g.state) != FL_RUNNING)
-		__atomic_store_n(&b->g.state, FL_RUNNING, __ATOMIC_RELEASE);
 }
 
 void
@@ -307,8 +307,9 @@ ask(struct fl_block *b, uint32_t page)
 	struct timespec ms = { 0, 1000000 };
 	unsigned waited;
 
-	if (GET(b->g.state) != FL_RUNNING)
-		return GET(b->g.state) == FL_EXITED ? "worker exited" : "worker not running";
+	/* a worker not started yet answers at its first step */
+	if (GET(b->g.state) == FL_EXITED)
+		return "worker exited";
 	PUT(b->req.page, page);
 	__atomic_store_n(&b->req.seq, seq, __ATOMIC_RELEASE);
 	for (waited = 0; waited < FL_WAIT_MS; waited++) {
