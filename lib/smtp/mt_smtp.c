@@ -1093,6 +1093,25 @@ lost_data(struct mt_smtp *s)
 static void reply_apply(struct mt_smtp *s, unsigned code);
 static int waits_reply(uint8_t kind);
 
+/* Queue index of the DATA still waiting for its 354 (q_len: none): the
+ * last one, unless the client sent its message already (its 354 fell in a
+ * gap).  A client sends nothing after DATA before its 354. */
+static unsigned
+data_waiting(const struct mt_smtp *s)
+{
+	unsigned d = s->q_len, k;
+
+	for (k = 0; k < s->q_len; k++) {
+		uint8_t kind = s->q[(s->q_head + k) % MT_SMTP_QUEUE_DEPTH].kind;
+
+		if (kind == CMD_DATA)
+			d = k;
+		else if (kind == CMD_EOD)
+			d = s->q_len;
+	}
+	return d;
+}
+
 /* After a gap in the replies: if the client sent commands after it, and
  * only once it had the replies to those before (see reply_done), those
  * replies fell in the gap.  Returns 1 if so. */
@@ -1159,16 +1178,7 @@ resync_hold(struct mt_smtp *s, unsigned code)
 {
 	unsigned d, k;
 
-	/* the DATA still waiting for its 354: the last one, unless the
-	 * client already sent its message (then its 354 fell in a gap) */
-	for (d = s->q_len, k = 0; k < s->q_len; k++) {
-		uint8_t kind = s->q[(s->q_head + k) % MT_SMTP_QUEUE_DEPTH].kind;
-
-		if (kind == CMD_DATA)
-			d = k;
-		else if (kind == CMD_EOD)
-			d = s->q_len;
-	}
+	d = data_waiting(s);
 	if (d == s->q_len || (code != 354 && s->rs_n == MT_SMTP_QUEUE_DEPTH)) {
 		resync_flush(s);
 		return 0;
@@ -1190,8 +1200,14 @@ reply_done(struct mt_smtp *s, unsigned code)
 		hunt_reply(s, code);
 		return;
 	}
-	if (s->c_gap && s->in == IN_DATA && s->q_len == 0 && code != 354) {
-		/* the end of data fell in the gap: this is its verdict */
+	if (s->c_gap && s->in == IN_DATA && code != 354) {
+		/* The end of data fell in the gap: this is its verdict.  (The
+		 * client was in its message, so it had the 354: commands
+		 * still queued lost their replies in a gap, the 354 too.) */
+		if (s->rs_on)
+			resync_flush(s);
+		while (s->q_len > 0)
+			(void)q_pop(s);
 		s->in = IN_LINE;
 		s->line_len = 0;
 		s->gated = 0;
@@ -1203,17 +1219,6 @@ reply_done(struct mt_smtp *s, unsigned code)
 			s->msg = MSG_DONE;
 		}
 	}
-	if (s->s_gap && code == 354 && s->q_len > 0 && s->q[s->q_head].kind != CMD_DATA) {
-		unsigned i;
-
-		for (i = 1; i < s->q_len; i++)
-			if (s->q[(s->q_head + i) % MT_SMTP_QUEUE_DEPTH].kind == CMD_DATA)
-				break;
-		if (i < s->q_len)
-			while (s->q[s->q_head].kind != CMD_DATA)
-				(void)q_pop(s); /* their replies fell in the gap */
-		s->s_gap = 0;
-	}
 	if (s->s_gap) {
 		/* A client that waits for each reply had one command in
 		 * flight when this reply was sent: if it sent commands after
@@ -1221,10 +1226,19 @@ reply_done(struct mt_smtp *s, unsigned code)
 		 * lost them); if not, older entries than the last are
 		 * commands whose replies the tap lost.  A pipelining client
 		 * waits too after the commands that end a group (RFC 2920:
-		 * EHLO, DATA, NOOP, ...).  (Otherwise: see RESYNC.) */
-		if (!s_gap_settle(s) && !s->piped)
+		 * EHLO, DATA, NOOP, ...).  Only DATA is answered 354: the
+		 * commands before the DATA waiting for it lost their replies.
+		 * (Otherwise: see RESYNC.) */
+		int settled = s_gap_settle(s);
+		unsigned d = code == 354 ? data_waiting(s) : s->q_len;
+
+		if (d < s->q_len) {
+			while (d-- > 0)
+				(void)q_pop(s);
+		} else if (!settled && !s->piped) {
 			while (s->q_len > 1)
 				(void)q_pop(s);
+		}
 		s->s_gap = 0;
 	}
 	if (s->c_lost && code == 354)

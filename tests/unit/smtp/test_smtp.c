@@ -2038,6 +2038,73 @@ test_lost_354_and_lost_verdict_then_burst_pairs_right(void **state)
 	assert_int_equal(r.bad, 0);
 }
 
+/* The "D" of DATA fell in a client gap and the RCPT's reply in a server
+ * gap: the 354 goes to the DATA ("ATA" was the rest of it), not to the
+ * RCPT, and the next transaction is whole (e2e seed 14,
+ * 198.51.100.136:32871). */
+static void
+test_lost_rcpt_reply_and_cut_data_line_354_starts_message(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "RCPT TO:<b@y>\r\n");
+	G(s, MT_DIR_C2S, 1); /* "D" */
+	G(s, MT_DIR_S2C, 25); /* "250 2.1.5 <b@y>... Recipi" */
+	S(s, "ent ok\r\n");
+	C(s, "ATA\r\n");
+	S(s, "354 go\r\n");
+	C(s, "one\r\n.\r\n");
+	S(s, "250 queued\r\n");
+	C(s, "MAIL FROM:<c@x>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "RCPT TO:<d@y>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "DATA\r\n");
+	S(s, "354 go\r\n");
+	C(s, "two\r\n.\r\n");
+	S(s, "250 queued\r\n");
+	mt_smtp_close(s);
+	EXPECT_IN(&r, "reply 354\nreply 250\nflags gap\nend accepted 250 [one\\r\\n]\n");
+	EXPECT_IN(&r, "begin c@x\nreply 250\nrcpt d@y\nrcpt_reply 0 250\nreply 250\n"
+		      "reply 354\nreply 250\nend accepted 250 [two\\r\\n]\n");
+	assert_int_equal(r.bad, 0);
+}
+
+/* The replies to MAIL, RCPT and the 354 fell in one gap, the LF of the
+ * terminator in another: the client was in its message, so the next
+ * reply is its verdict and the next burst is commands, not text (e2e
+ * seed 9, 203.0.113.220:52545). */
+static void
+test_lost_burst_replies_and_terminator_verdict_ends_message(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+	G(s, MT_DIR_S2C, 55);
+	S(s, "\" on a line by itself\r\n");
+	C(s, "one\r\n.\r");
+	G(s, MT_DIR_C2S, 1);
+	S(s, "250 queued\r\n");
+	C(s, "MAIL FROM:<c@x>\r\nRCPT TO:<d@y>\r\nDATA\r\n");
+	S(s, "250 ok\r\n250 ok\r\n354 go\r\n");
+	C(s, "two\r\n.\r\n");
+	S(s, "250 queued\r\n");
+	mt_smtp_close(s);
+	EXPECT_IN(&r, "begin c@x\nrcpt d@y\nreply 250\nrcpt_reply 0 250\nreply 250\n"
+		      "reply 354\nreply 250\nflags pipelined\nend accepted 250 [two\\r\\n]\n");
+	/* the first is kept, flagged gap: never complete */
+	EXPECT_IN(&r, "flags pipelined gap\nend accepted 250 [one\\r\\n]\n");
+	assert_int_equal(r.bad, 0);
+}
+
 /* ---- mid-stream pickup (issue 3) ---- */
 
 /* Picked up inside a message: nothing until MAIL FROM answered 250. */
@@ -2656,6 +2723,8 @@ main(void)
 		cmocka_unit_test(test_two_gaps_in_one_command_line_queue_it_once),
 		cmocka_unit_test(test_lost_verdict_then_pipelined_burst_resyncs_on_its_354),
 		cmocka_unit_test(test_lost_354_and_lost_verdict_then_burst_pairs_right),
+		cmocka_unit_test(test_lost_rcpt_reply_and_cut_data_line_354_starts_message),
+		cmocka_unit_test(test_lost_burst_replies_and_terminator_verdict_ends_message),
 		cmocka_unit_test(test_midstream_gap_in_ehlo_reply_then_mail_pairs_right),
 		cmocka_unit_test(test_midstream_verdict_after_lost_dot_ends_the_message),
 		cmocka_unit_test(test_midstream_inside_message_reports_nothing_until_mail),
