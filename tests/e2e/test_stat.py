@@ -7,6 +7,7 @@ import re
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -247,7 +248,7 @@ def test_make_install_tree(tmp):
         assert os.path.isfile(full), path
         assert os.stat(full).st_mode & 0o7777 == mode, "%s: %o" % (path, os.stat(full).st_mode)
     unit = open(os.path.join(dest, "usr/local/lib/systemd/system/mailtapd.service")).read()
-    assert "ExecStart=/usr/local/bin/mailtapd " in unit     # PREFIX substituted
+    assert " /usr/local/bin/mailtapd $MAILTAPD_EAL " in unit  # PREFIX substituted
     assert "@PREFIX@" not in unit and "@BINDIR@" not in unit
     subprocess.run([os.path.join(dest, "usr/local/bin/mailtap"), "stat", "--help"],
                    check=True, capture_output=True)
@@ -301,6 +302,55 @@ def test_units_verify(tmp):
     r = subprocess.run(["systemd-analyze", "verify"] + units,
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and "mailtap" not in r.stdout + r.stderr, r.stdout + r.stderr
+
+
+def test_unit_puts_the_socket_where_the_tools_look(tmp):
+    """systemd gives the service $RUNTIME_DIRECTORY (RuntimeDirectory=), which
+    DPDK's EAL takes as the parent of its dpdk/ directory: the unit's
+    ExecStart, run with that environment, must still put the telemetry
+    socket where `mailtap stat --prefix` and dpdk-telemetry.py look."""
+    unit = open(os.path.join(ROOT, "deploy", "systemd", "mailtapd.service")).read()
+    assert "RuntimeDirectory=dpdk" in unit
+    line = [l for l in unit.splitlines() if l.startswith("ExecStart=")][0][len("ExecStart="):]
+    prefix = "mt-e2e-unit-%d" % os.getpid()
+    eal = lcores_arg(2) + ["--no-pci", "--file-prefix", prefix] + eal_mem() + \
+        ["--vdev", "net_null0"]
+    argv = []
+    for w in line.split():
+        if w == "$MAILTAPD_EAL":
+            argv += eal
+        elif w == "${MAILTAPD_CONFIG}":
+            argv.append(TEST_CONF)
+        else:
+            argv.append(w.replace("/usr/bin/mailtapd", os.path.join(BIN, "mailtapd")))
+    argv += ["--spool", os.path.join(tmp, "spool")]
+    # what systemd would pass (short: a socket path holds 107 bytes)
+    rundir = tempfile.mkdtemp(prefix="mtrd", dir="/tmp")
+    env = dict(os.environ, RUNTIME_DIRECTORY=rundir)
+    # without the unit's care, EAL follows $RUNTIME_DIRECTORY: that is the trap
+    direct = [os.path.join(BIN, "mailtapd")] + eal + ["--", "--config", TEST_CONF,
+                                                    "--spool", os.path.join(tmp, "s2")]
+    direct[direct.index(prefix)] = prefix + "-direct"
+    for cmd, sock in ((argv, "/var/run/dpdk/%s/dpdk_telemetry.v2" % prefix),
+                      (direct, os.path.join(rundir, "dpdk", prefix + "-direct",
+                                            "dpdk_telemetry.v2"))):
+        p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+        try:
+            deadline = time.time() + 60
+            while not os.path.exists(sock):
+                assert time.time() < deadline and p.poll() is None, \
+                    "no socket at %s: %s" % (sock, p.poll() is not None and p.stderr.read())
+                time.sleep(0.1)
+            if cmd is argv:
+                r = stat("--prefix", prefix, "--json")
+                assert json.loads(r.stdout)["pid"] == p.pid
+        finally:
+            p.send_signal(signal.SIGTERM)
+            p.communicate(timeout=60)
+            shutil.rmtree(os.path.dirname(sock), ignore_errors=True)
+    assert not os.path.exists(os.path.join(rundir, "dpdk", prefix))
+    shutil.rmtree(rundir)
 
 
 @pytest.mark.skipif(shutil.which("logrotate") is None, reason="no logrotate")
