@@ -158,12 +158,6 @@ struct mt_fpsrv_worker {
 	char *mem;
 };
 
-static unsigned
-kind_limit(int kind)
-{
-	return kind == MT_FPSRV_GREETING || kind == MT_FPSRV_QUIT ? 2 : 1;
-}
-
 struct mt_fpsrv_worker *
 mt_fpsrv_worker_create(unsigned filter_slots, unsigned nbufs, int socket)
 {
@@ -215,7 +209,7 @@ mt_fpsrv_worker_want(struct mt_fpsrv_worker *w, const struct mt_fpsrv_key *k, in
 		return 0;
 	if (!f->used || memcmp(&f->key, k, sizeof(*k)) != 0)
 		return 1;
-	return f->cnt[kind] < kind_limit(kind);
+	return f->cnt[kind] == 0;
 }
 
 void
@@ -393,27 +387,31 @@ touch(struct mt_fpsrv_table *t, uint32_t i)
 	lru_front(t, i);
 }
 
-static int
-obs_id_for(const struct srv *s, int kind)
+/*
+ * The lib/fp observations a reply of this kind fills, among those the
+ * server lacks.  A tap has no "first" and "second" connection: the first
+ * greeting serves as banner and banner2, the first QUIT reply as quit and
+ * quit2 (servers answer both alike; where the prober saw a hang-up on its
+ * first connection, its second one's reply is then still matched).
+ */
+static unsigned
+obs_mask_for(const struct srv *s, int kind)
 {
-	static const int8_t fixed[MT_FPSRV_NKINDS] = {
-		[MT_FPSRV_GREETING] = -1, [MT_FPSRV_EHLO] = MT_FP_EHLO,
-		[MT_FPSRV_HELP] = MT_FP_HELP, [MT_FPSRV_RCPT_FIRST] = MT_FP_RCPT_FIRST,
-		[MT_FPSRV_MAIL_BAD] = MT_FP_MAIL_BAD, [MT_FPSRV_UNKNOWN] = MT_FP_UNKNOWN,
-		[MT_FPSRV_QUIT] = -1, [MT_FPSRV_NUL] = MT_FP_NUL, [MT_FPSRV_LONG] = MT_FP_LONG,
+	static const uint16_t ids[MT_FPSRV_NKINDS] = {
+		[MT_FPSRV_GREETING] = 1u << MT_FP_BANNER | 1u << MT_FP_BANNER2,
+		[MT_FPSRV_EHLO] = 1u << MT_FP_EHLO,
+		[MT_FPSRV_HELP] = 1u << MT_FP_HELP,
+		[MT_FPSRV_RCPT_FIRST] = 1u << MT_FP_RCPT_FIRST,
+		[MT_FPSRV_MAIL_BAD] = 1u << MT_FP_MAIL_BAD,
+		[MT_FPSRV_UNKNOWN] = 1u << MT_FP_UNKNOWN,
+		[MT_FPSRV_QUIT] = 1u << MT_FP_QUIT | 1u << MT_FP_QUIT2,
+		[MT_FPSRV_NUL] = 1u << MT_FP_NUL,
+		[MT_FPSRV_LONG] = 1u << MT_FP_LONG,
 	};
-	int a, b;
 
-	if (kind == MT_FPSRV_GREETING || kind == MT_FPSRV_QUIT) {
-		a = kind == MT_FPSRV_GREETING ? MT_FP_BANNER : MT_FP_QUIT;
-		b = kind == MT_FPSRV_GREETING ? MT_FP_BANNER2 : MT_FP_QUIT2;
-		if (!(s->present & (1u << a)))
-			return a;
-		return s->present & (1u << b) ? -1 : b;
-	}
 	if (kind < 0 || kind >= MT_FPSRV_NKINDS)
-		return -1;
-	return s->present & (1u << fixed[kind]) ? -1 : fixed[kind];
+		return 0;
+	return ids[kind] & ~(unsigned)s->present;
 }
 
 static void
@@ -530,7 +528,7 @@ mt_fpsrv_table_add(struct mt_fpsrv_table *t, const struct mt_fpsrv_obs *o,
 	struct mt_fpsrv_verdict v;
 	struct srv *s;
 	int32_t i;
-	int id;
+	unsigned mask;
 	size_t fitted, n;
 
 	c->obs++;
@@ -538,8 +536,8 @@ mt_fpsrv_table_add(struct mt_fpsrv_table *t, const struct mt_fpsrv_obs *o,
 	if (i < 0)
 		return 0;
 	s = &t->slot[i];
-	id = obs_id_for(s, o->kind);
-	if (id < 0)
+	mask = obs_mask_for(s, o->kind);
+	if (mask == 0)
 		return 0; /* it has that one already */
 	/* printable text, into the arena */
 	fitted = mt_fp_obs_set_raw(t->one, o->text, o->len);
@@ -552,10 +550,14 @@ mt_fpsrv_table_add(struct mt_fpsrv_table *t, const struct mt_fpsrv_obs *o,
 	}
 	rte_spinlock_lock(&t->lock);
 	memcpy(s->arena + s->arena_used, t->one->text, n);
-	s->off[id] = s->arena_used;
-	s->len[id] = (uint16_t)n;
+	for (int id = 0; id < MT_FP_NOBS; id++) {
+		if (!(mask & (1u << id)))
+			continue;
+		s->off[id] = s->arena_used; /* one copy for both slots */
+		s->len[id] = (uint16_t)n;
+	}
 	s->arena_used = (uint16_t)(s->arena_used + n);
-	s->present |= (uint16_t)(1u << id);
+	s->present |= (uint16_t)mask;
 	rte_spinlock_unlock(&t->lock);
 	/* classify outside the lock (the slow part), publish under it */
 	classify(t, s, &v);

@@ -26,9 +26,10 @@
  *	greeting, EHLO, a bare HELP, RCPT before MAIL, MAIL with a path
  *	missing its angle brackets, an unknown verb, QUIT, a command with a
  *	NUL byte, a line over MT_SMTP_LINE_MAX.  The table turns kinds into
- *	lib/fp observation ids the way the prober fills them: the first
- *	greeting and QUIT seen go to "banner" and "quit", the second ones to
- *	"banner2" and "quit2"; every other kind keeps its first reply.
+ *	lib/fp observation ids: the first greeting seen is both "banner"
+ *	and "banner2", the first QUIT reply both "quit" and "quit2" (a tap
+ *	has no first and second connection, and servers answer both
+ *	alike); every kind keeps its first reply.
  *	Each time a server's observations change, the table runs
  *	mt_fp_classify() on them (the same rules and thresholds as the
  *	prober) and keeps the verdict.
@@ -129,8 +130,7 @@ struct mt_fpsrv_worker;
 struct mt_fpsrv_worker *mt_fpsrv_worker_create(unsigned filter_slots, unsigned nbufs,
 					       int socket);
 void mt_fpsrv_worker_free(struct mt_fpsrv_worker *w);
-/* Nonzero while this worker has not yet reported kind for server k (two
- * greetings and two QUITs, one of every other kind). */
+/* Nonzero while this worker has not yet reported kind for server k. */
 int mt_fpsrv_worker_want(struct mt_fpsrv_worker *w, const struct mt_fpsrv_key *k, int kind);
 void mt_fpsrv_worker_mark(struct mt_fpsrv_worker *w, const struct mt_fpsrv_key *k, int kind);
 /* A reply buffer of MT_FPSRV_TEXT_MAX octets, or NULL if all are taken. */

@@ -8,7 +8,9 @@
  * with what its worker saw up to the mail's end, and writes each mail's
  * server verdict into its metadata.  A full ring drops the observation
  * (wk_fp_drop_ring_full); the worker will send it again with the next
- * such reply, as it only marks what was sent.
+ * such reply, as it only marks what was sent.  Offline, a worker takes no
+ * packets while its ring lacks room for a burst's observations
+ * (pl_worker_fp_room), so nothing is dropped.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -18,13 +20,29 @@
 
 #include "pipeline_priv.h"
 
-#define FP_RING 256        /* observations in flight per worker */
+#define FP_RING 1024       /* observations in flight per worker */
+/* A packet can complete at most one reply of each kind per connection, so
+ * a burst of packets at most burst * MT_FPSRV_NKINDS observations. */
 #define FP_FILTER 4096     /* servers each worker remembers sending */
 #define FP_BUFS 64         /* replies being copied at once per worker */
 #define FP_BURST 32
 #define FP_LOG_MAX 64      /* servers listed in the log at exit */
 
 static struct mt_fpsrv_obs fp_rx[FP_BURST]; /* the writer's */
+
+/* Room for two bursts' worth, at least FP_RING (a power of two). */
+static unsigned
+fp_ring_size(const struct mt_pipeline *p)
+{
+	return RTE_MAX((unsigned)FP_RING, rte_align32pow2(2 * p->conf.burst * MT_FPSRV_NKINDS));
+}
+
+int
+pl_worker_fp_room(const struct pl_worker *w)
+{
+	return w->fp_out == NULL ||
+	       rte_ring_free_count(w->fp_out) >= w->p->conf.burst * MT_FPSRV_NKINDS;
+}
 
 static int
 pl_worker_fp_emit(struct mt_session_env *env, const struct mt_fpsrv_obs *o)
@@ -70,7 +88,8 @@ pl_fp_setup(struct mt_pipeline *p, struct mt_err *err)
 		int sock = (int)rte_lcore_to_socket_id(w->lcore);
 
 		snprintf(name, sizeof(name), "mt_w%u_fp", i);
-		w->fp_out = rte_ring_create_elem(name, sizeof(struct mt_fpsrv_obs), FP_RING, sock,
+		w->fp_out = rte_ring_create_elem(name, sizeof(struct mt_fpsrv_obs),
+						 fp_ring_size(p), sock,
 						 RING_F_SP_ENQ | RING_F_SC_DEQ);
 		w->fp = mt_fpsrv_worker_create(FP_FILTER, FP_BUFS, sock);
 		if (w->fp_out == NULL || w->fp == NULL)

@@ -272,7 +272,8 @@ pl_worker_step(struct pl_worker *w)
 	 * transactions hold the memory, waiting cannot help: go on, and the
 	 * mails are flagged.) */
 	if (p->offline && (rte_ring_free_count(w->out) < p->conf.burst ||
-			   (!rte_ring_empty(w->out) && pools_low(p)))) {
+			   (!rte_ring_empty(w->out) && pools_low(p)) ||
+			   !pl_worker_fp_room(w))) {
 		MT_STAT_INC(st, wk_writer_waits);
 		return 0;
 	}

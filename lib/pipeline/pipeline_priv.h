@@ -179,6 +179,9 @@ int pl_ctl_flows_register(struct mt_pipeline *p);
 /* passive fingerprinting (fp_passive.c) */
 int pl_fp_setup(struct mt_pipeline *p, struct mt_err *err);
 void pl_fp_free(struct mt_pipeline *p);
+/* Offline: room in the worker's fingerprint ring for a burst's worth of
+ * observations (1 when fingerprinting is off). */
+int pl_worker_fp_room(const struct pl_worker *w);
 /* Writer: take in up to max observations; returns how many. */
 unsigned pl_writer_fp_step(struct mt_pipeline *p, struct mt_stats *st, unsigned max);
 /* Writer: give each mail its server's verdict. */

@@ -124,6 +124,8 @@ struct q_ent {
 	uint32_t txn; /* 0: no transaction */
 	uint32_t idx; /* CMD_RCPT: recipient number; CMD_MAIL_NESTED: generation */
 	uint8_t kind;
+	uint8_t verb; /* enum mt_smtp_verb, for ops->reply_buf */
+	uint8_t cf;   /* MT_SMTP_CF_* */
 };
 
 struct mt_smtp {
@@ -218,6 +220,19 @@ struct mt_smtp {
 	uint16_t stash_len;
 	uint8_t stash[STASH_MAX];
 
+	/* fingerprinting (ops->reply_buf): the command line being queued,
+	 * and the reply being copied */
+	uint8_t cur_verb;   /* MT_SMTP_V_EHLO/LHLO (CMD_HELO), else 0 */
+	uint8_t cur_cf;     /* MT_SMTP_CF_* */
+	uint8_t rbuf_trunc;
+	uint8_t rbuf_off;   /* a gap: which reply answers which command is
+			     * in doubt, so none is reported any more */
+	struct mt_smtp_cmd rcmd;
+	uint32_t rbuf_cap;
+	uint32_t rbuf_len;
+	uint32_t rbuf_line; /* where the current line starts */
+	char *rbuf;         /* NULL: this reply is not copied */
+
 	char line[MT_SMTP_LINE_MAX];
 	char nest[MT_SMTP_NEST_MAX];
 	char banner[MT_SMTP_BANNER_MAX];
@@ -233,6 +248,21 @@ _Static_assert(MT_SMTP_MECH_MAX < UINT8_MAX, "mech_len is 8 bits");
 _Static_assert(GATE <= MT_SMTP_LINE_MAX, "gate fits the line");
 
 static const struct mt_smtp_ops no_ops;
+
+static const uint8_t kind_verb[] = {
+	[CMD_GREETING] = MT_SMTP_V_GREETING, [CMD_HELO] = MT_SMTP_V_HELO,
+	[CMD_MAIL] = MT_SMTP_V_MAIL,	     [CMD_MAIL_NESTED] = MT_SMTP_V_MAIL,
+	[CMD_RCPT] = MT_SMTP_V_RCPT,	     [CMD_DATA] = MT_SMTP_V_DATA,
+	[CMD_EOD] = MT_SMTP_V_EOD,	     [CMD_BDAT] = MT_SMTP_V_BDAT,
+	[CMD_BDAT_LAST] = MT_SMTP_V_BDAT,    [CMD_RSET] = MT_SMTP_V_RSET,
+	[CMD_QUIT] = MT_SMTP_V_QUIT,	     [CMD_NOOP] = MT_SMTP_V_NOOP,
+	[CMD_VRFY] = MT_SMTP_V_VRFY,	     [CMD_EXPN] = MT_SMTP_V_EXPN,
+	[CMD_HELP] = MT_SMTP_V_HELP,	     [CMD_STARTTLS] = MT_SMTP_V_STARTTLS,
+	[CMD_AUTH] = MT_SMTP_V_AUTH,	     [CMD_AUTH_RESP] = MT_SMTP_V_AUTH,
+	[CMD_XCLIENT] = MT_SMTP_V_XCLIENT,   [CMD_XFORWARD] = MT_SMTP_V_XFORWARD,
+	[CMD_UNKNOWN] = MT_SMTP_V_OTHER,
+};
+_Static_assert(sizeof(kind_verb) == CMD_UNKNOWN + 1, "a verb for every command kind");
 
 static void line_done(struct mt_smtp *s);
 
@@ -537,6 +567,8 @@ q_push(struct mt_smtp *s, enum cmd_kind kind, uint32_t txn, uint32_t idx)
 	e->kind = (uint8_t)kind;
 	e->txn = txn;
 	e->idx = idx;
+	e->verb = s->cur_verb != 0 ? s->cur_verb : kind_verb[kind];
+	e->cf = s->cur_cf;
 	s->q_len++;
 }
 
@@ -1367,6 +1399,75 @@ banner_line(const struct mt_smtp *s)
 	return s->q_len > 0 && s->q[s->q_head].kind == CMD_GREETING;
 }
 
+/* ---- reply text for fingerprinting (ops->reply_buf) ---- */
+
+static void
+rtext_add(struct mt_smtp *s, const void *p, size_t n)
+{
+	size_t k = MT_MIN(n, (size_t)(s->rbuf_cap - s->rbuf_len));
+
+	memcpy(s->rbuf + s->rbuf_len, p, k);
+	s->rbuf_len += (uint32_t)k;
+	if (k < n)
+		s->rbuf_trunc = 1;
+}
+
+/* A reply line's code and separator were read (c: '-', ' ', CR, LF). */
+static void
+rtext_line(struct mt_smtp *s, uint8_t c)
+{
+	char code[4];
+	size_t cap = 0;
+
+	if (s->rfirst) {
+		s->rbuf = NULL;
+		if (s->hunt || s->q_len == 0 || s->rbuf_off)
+			return;
+		s->rcmd.verb = s->q[s->q_head].verb;
+		s->rcmd.flags = s->q[s->q_head].cf;
+		s->rbuf = s->ops->reply_buf(s->ctx, &s->rcmd, &cap);
+		s->rbuf_cap = (uint32_t)MT_MIN(cap, (size_t)UINT32_MAX);
+		s->rbuf_len = 0;
+		s->rbuf_trunc = 0;
+		if (s->rbuf == NULL || s->rbuf_cap == 0) {
+			s->rbuf = NULL;
+			return;
+		}
+	} else if (s->rbuf == NULL) {
+		return;
+	} else {
+		rtext_add(s, "\n", 1);
+	}
+	s->rbuf_line = s->rbuf_len;
+	code[0] = (char)('0' + s->rcode / 100);
+	code[1] = (char)('0' + s->rcode / 10 % 10);
+	code[2] = (char)('0' + s->rcode % 10);
+	code[3] = (char)c;
+	rtext_add(s, code, c == '-' || c == ' ' ? 4 : 3);
+}
+
+static void
+rtext_put(struct mt_smtp *s, const uint8_t *p, const uint8_t *e, int eol)
+{
+	rtext_add(s, p, (size_t)(e - p));
+	if (eol)
+		while (s->rbuf_len > s->rbuf_line && s->rbuf[s->rbuf_len - 1] == '\r')
+			s->rbuf_len--;
+}
+
+/* The final line ended: hand the text over (before the reply's effects). */
+static void
+rtext_end(struct mt_smtp *s)
+{
+	char *b = s->rbuf;
+
+	if (b == NULL)
+		return;
+	s->rbuf = NULL;
+	if (s->ops->reply_text != NULL)
+		s->ops->reply_text(s->ctx, &s->rcmd, s->rcode, b, s->rbuf_len, s->rbuf_trunc);
+}
+
 static void
 reply_feed(struct mt_smtp *s, const uint8_t *p, const uint8_t *end)
 {
@@ -1396,6 +1497,9 @@ reply_feed(struct mt_smtp *s, const uint8_t *p, const uint8_t *end)
 			break;
 		case R_SEP:
 			c = *p++;
+			if (s->ops->reply_buf != NULL && (c == '-' || c == ' ' || c == '\r' ||
+							  c == '\n'))
+				rtext_line(s, c);
 			if (c == '-' || c == ' ' || c == '\r') {
 				s->rfinal = c != '-';
 				s->rstate = R_TEXT;
@@ -1407,6 +1511,7 @@ reply_feed(struct mt_smtp *s, const uint8_t *p, const uint8_t *end)
 				if (banner_line(s))
 					s->ban_len = 0;
 				s->rfirst = 1;
+				rtext_end(s);
 				reply_done(s, s->rcode);
 			} else {
 				reply_bad(s, c);
@@ -1415,6 +1520,8 @@ reply_feed(struct mt_smtp *s, const uint8_t *p, const uint8_t *end)
 		case R_TEXT:
 		case R_BAD:
 			lf = memchr(p, '\n', (size_t)(end - p));
+			if (s->rbuf != NULL && s->rstate == R_TEXT)
+				rtext_put(s, p, lf != NULL ? lf : end, lf != NULL);
 			if (s->rstate == R_TEXT && s->rcap) {
 				const uint8_t *e = lf != NULL ? lf : end;
 				size_t k = (size_t)(e - p);
@@ -1434,6 +1541,7 @@ reply_feed(struct mt_smtp *s, const uint8_t *p, const uint8_t *end)
 			if (s->rstate == R_TEXT && s->rfinal) {
 				s->rstate = R_D1;
 				s->rfirst = 1;
+				rtext_end(s);
 				reply_done(s, s->rcode);
 				break;
 			}
@@ -1794,6 +1902,38 @@ line_gate(struct mt_smtp *s, const uint8_t *p, const uint8_t *end)
 	return p;
 }
 
+/*
+ * Fingerprinting: the facts about a complete command line that its
+ * reply's ops->reply_buf call reports (set before line_done queues it).
+ */
+static void
+cmd_note(struct mt_smtp *s)
+{
+	const char *l = s->line, *lt, *gt;
+	size_t len = s->line_len, v;
+
+	while (len > 0 && (l[len - 1] == '\r' || l[len - 1] == ' ' || l[len - 1] == '\t'))
+		len--;
+	for (v = 0; v < len && l[v] != ' '; v++)
+		;
+	s->cur_cf = (uint8_t)((v < len ? MT_SMTP_CF_ARG : 0) |
+			      (memchr(l, 0, len) != NULL ? MT_SMTP_CF_NUL : 0));
+	if (v != 4)
+		return;
+	if (ci_eq(l, "EHLO", 4)) {
+		s->cur_verb = MT_SMTP_V_EHLO;
+	} else if (ci_eq(l, "LHLO", 4)) {
+		s->cur_verb = MT_SMTP_V_LHLO;
+	} else if (ci_eq(l, "RCPT", 4) || ci_eq(l, "MAIL", 4)) {
+		if (ci_eq(l, "RCPT", 4) && s->phase != PH_ENV)
+			s->cur_cf |= MT_SMTP_CF_NO_MAIL;
+		lt = memchr(l, '<', len);
+		gt = lt != NULL ? memchr(lt, '>', len - (size_t)(lt - l)) : NULL;
+		if (gt == NULL)
+			s->cur_cf |= MT_SMTP_CF_BAD_PATH;
+	}
+}
+
 static const uint8_t *
 line_feed(struct mt_smtp *s, const uint8_t *p, const uint8_t *end)
 {
@@ -1827,7 +1967,9 @@ line_feed(struct mt_smtp *s, const uint8_t *p, const uint8_t *end)
 		return end;
 	if (s->in == IN_SKIP) {
 		/* still queued: the server answers it (500 line too long) */
+		s->cur_cf = MT_SMTP_CF_TOO_LONG;
 		q_push(s, CMD_UNKNOWN, 0, 0);
+		s->cur_cf = 0;
 		s->in = IN_LINE;
 		s->line_len = 0;
 		s->gated = 0;
@@ -1836,7 +1978,11 @@ line_feed(struct mt_smtp *s, const uint8_t *p, const uint8_t *end)
 		s->line_len = 0;
 		s->gated = 0;
 	} else {
+		if (s->ops->reply_buf != NULL)
+			cmd_note(s);
 		line_done(s);
+		s->cur_verb = 0;
+		s->cur_cf = 0;
 	}
 	return lf + 1;
 }
@@ -1956,6 +2102,7 @@ mt_smtp_init_midstream(struct mt_smtp *s, const struct mt_smtp_ops *ops, void *c
 	s->hunt = 1;
 	s->midstream = 1;
 	s->hunt_last = CMD_UNKNOWN;
+	s->rbuf_off = 1; /* commands seen while hunting are placeholders */
 }
 
 void
@@ -1963,6 +2110,8 @@ mt_smtp_gap(struct mt_smtp *s, enum mt_dir dir, uint32_t n)
 {
 	if (s->closed || s->tls || n == 0)
 		return;
+	s->rbuf = NULL; /* a reply cut by the gap is not reported, nor */
+	s->rbuf_off = 1; /* any later one (ops->reply_buf) */
 	txf_set(s, s->open_txn, MT_SMTP_TXF_GAP);
 	if (s->phase != PH_IDLE)
 		txf_set(s, s->tx_id, MT_SMTP_TXF_GAP);
