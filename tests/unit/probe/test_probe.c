@@ -233,7 +233,7 @@ test_tarpit_times_out_per_reply(void **state)
 	assert_int_equal(mt_probe_host((struct sockaddr *)&s.sa, sizeof(s.sa), &p, set, &err), 0);
 	/* two greetings waited for, nothing else */
 	assert_true(now_s() - t0 >= 0.55);
-	assert_true(now_s() - t0 < 3.0);
+	assert_true(now_s() - t0 < 5.0); /* generous: a loaded machine */
 	assert_int_equal(set->o[MT_FP_BANNER].flags, MT_FP_F_TIMEOUT);
 	assert_true(set->o[MT_FP_BANNER].ms >= 290);
 	assert_int_equal(set->o[MT_FP_EHLO].flags, MT_FP_F_CLOSED);
@@ -322,7 +322,7 @@ test_total_timeout_ends_the_host(void **state)
 
 	(void)state;
 	server_start(&s, 0, M_SCRIPT);
-	params(&p, 2000);
+	params(&p, 5000);
 	p.total_ms = 300;
 	e = mt_probe_engine_new(&p, &err);
 	assert_non_null(e);
@@ -332,7 +332,7 @@ test_total_timeout_ends_the_host(void **state)
 	run_engine(e);
 	assert_int_equal(t.done, 1);
 	assert_int_equal(t.total_timeouts, 1);
-	assert_true(t.last - t0 >= 0.28 && t.last - t0 < 1.5);
+	assert_true(t.last - t0 >= 0.28 && t.last - t0 < 2.5); /* not the 5 s read timeout */
 	mt_probe_engine_free(e);
 	server_stop(&s);
 }
