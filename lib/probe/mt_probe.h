@@ -130,6 +130,12 @@ void mt_probe_format_addr(const struct sockaddr *sa, char *buf, size_t cap, int 
 /* s as a JSON string (quoted, escaped; bytes >= 0x7f as \u00XX). */
 void mt_probe_json_str(FILE *f, const char *s);
 /*
+ * The verdict's members, without braces: "verdict" (known/unknown), rule,
+ * product, vendor, family, version (or reason and nearest), score,
+ * threshold, nonbanner, runner_up, runner_score, decided[].
+ */
+void mt_probe_json_verdict(FILE *f, const struct mt_fp_verdict *v);
+/*
  * The members of one host's record, without braces: "status" ("ok" or
  * "dead"), "verdict" (known/unknown/unreachable), the verdict fields, and
  * "transcript" {obs: {reply, ms, closed, timeout, slow}}.

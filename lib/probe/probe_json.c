@@ -28,18 +28,9 @@ mt_probe_json_str(FILE *f, const char *s)
 }
 
 void
-mt_probe_json_host(FILE *f, const struct mt_probe_result *r, const struct mt_fp_verdict *v)
+mt_probe_json_verdict(FILE *f, const struct mt_fp_verdict *v)
 {
-	if (r->error) {
-		fprintf(f, "\"status\":\"dead\",\"verdict\":\"unreachable\",\"error\":");
-		char msg[128];
-
-		snprintf(msg, sizeof(msg), "connect: %s", strerror(r->error));
-		mt_probe_json_str(f, msg);
-		fprintf(f, ",\"ms\":%u", r->ms);
-		return;
-	}
-	fprintf(f, "\"status\":\"ok\",\"verdict\":\"%s\"", v->known ? "known" : "unknown");
+	fprintf(f, "\"verdict\":\"%s\"", v->known ? "known" : "unknown");
 	if (v->known) {
 		fprintf(f, ",\"rule\":");
 		mt_probe_json_str(f, v->rule);
@@ -71,7 +62,24 @@ mt_probe_json_host(FILE *f, const struct mt_probe_result *r, const struct mt_fp_
 		mt_probe_json_str(f, v->decided[i].cond);
 		fprintf(f, "}");
 	}
-	fprintf(f, "],\"ms\":%u,\"total_timeout\":%s,\"transcript\":{", r->ms,
+	fprintf(f, "]");
+}
+
+void
+mt_probe_json_host(FILE *f, const struct mt_probe_result *r, const struct mt_fp_verdict *v)
+{
+	if (r->error) {
+		fprintf(f, "\"status\":\"dead\",\"verdict\":\"unreachable\",\"error\":");
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "connect: %s", strerror(r->error));
+		mt_probe_json_str(f, msg);
+		fprintf(f, ",\"ms\":%u", r->ms);
+		return;
+	}
+	fprintf(f, "\"status\":\"ok\",");
+	mt_probe_json_verdict(f, v);
+	fprintf(f, ",\"ms\":%u,\"total_timeout\":%s,\"transcript\":{", r->ms,
 		r->total_timeout ? "true" : "false");
 	for (int i = 0, first = 1; i < MT_FP_NOBS; i++) {
 		const struct mt_fp_obs *o = &r->obs->o[i];

@@ -24,8 +24,7 @@
 
 struct summary {
 	int error;
-	int known;
-	char rule[64], product[96], vendor[96], family[48], version[64], reason[96];
+	struct mt_fp_verdict v; /* when !error */
 };
 
 struct item;
@@ -208,25 +207,8 @@ mt_probe_survey_stats(const struct mt_probe_survey *s, struct mt_probe_survey_st
 static void
 json_summary(FILE *f, const struct summary *m)
 {
-	fprintf(f, ",\"verdict\":\"%s\"", m->known ? "known" : "unknown");
-	if (m->known) {
-		fprintf(f, ",\"rule\":");
-		mt_probe_json_str(f, m->rule);
-		fprintf(f, ",\"product\":");
-		mt_probe_json_str(f, m->product);
-		fprintf(f, ",\"vendor\":");
-		mt_probe_json_str(f, m->vendor);
-		fprintf(f, ",\"family\":");
-		mt_probe_json_str(f, m->family);
-		fprintf(f, ",\"version\":");
-		if (m->version[0])
-			mt_probe_json_str(f, m->version);
-		else
-			fprintf(f, "null");
-	} else {
-		fprintf(f, ",\"reason\":");
-		mt_probe_json_str(f, m->reason);
-	}
+	fprintf(f, ",");
+	mt_probe_json_verdict(f, &m->v);
 }
 
 static void
@@ -370,7 +352,6 @@ host_done(void *user, const struct sockaddr *sa, const struct mt_probe_result *r
 {
 	struct hentry *h = user;
 	struct mt_probe_survey *s = h->s;
-	struct mt_fp_verdict *v = calloc(1, sizeof(*v));
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
@@ -378,25 +359,16 @@ host_done(void *user, const struct sockaddr *sa, const struct mt_probe_result *r
 	(void)sa;
 	s->st.hosts_probed++;
 	h->sum.error = r->error;
-	if (!r->error && v) {
-		mt_fp_classify(s->p.db, r->obs, v);
-		h->sum.known = v->known;
-		snprintf(h->sum.rule, sizeof(h->sum.rule), "%s", v->rule);
-		snprintf(h->sum.product, sizeof(h->sum.product), "%s", v->product);
-		snprintf(h->sum.vendor, sizeof(h->sum.vendor), "%s", v->vendor);
-		snprintf(h->sum.family, sizeof(h->sum.family), "%s", v->family);
-		snprintf(h->sum.version, sizeof(h->sum.version), "%s", v->version);
-		snprintf(h->sum.reason, sizeof(h->sum.reason), "%s", v->reason ? v->reason : "");
-	}
-	f = v ? open_memstream(&buf, &len) : NULL;
+	if (!r->error)
+		mt_fp_classify(s->p.db, r->obs, &h->sum.v);
+	f = open_memstream(&buf, &len);
 	if (f) {
-		mt_probe_json_host(f, r, v);
+		mt_probe_json_host(f, r, &h->sum.v);
 		if (fclose(f) != 0) {
 			free(buf);
 			buf = NULL;
 		}
 	}
-	free(v);
 	h->frag = buf;
 	h->done = 1;
 	while (h->waiters) {

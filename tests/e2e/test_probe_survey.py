@@ -193,6 +193,9 @@ def test_known_unknown_and_mx_order(net, survey):
     assert aio["rule"] == "aiosmtpd" and aio["family"] == "library"
     assert [m["host"] for m in aio["mx"]] == ["mx.aio.test", "backup.aio.test"]
     assert aio["host"] == "%s:%d" % (net.aio, net.port)  # the preferred MX decides
+    # the domain's verdict carries its evidence, as the host's does
+    assert aio["score"] >= aio["threshold"]
+    assert len({d["obs"] for d in aio["decided"] if d["weight"] > 0} - {"banner", "banner2"}) >= 2
     hosts = {h["addr"]: h for h in aio["hosts"]}
     assert hosts["%s:%d" % (net.dead, net.port)]["status"] == "dead"
     h = hosts["%s:%d" % (net.aio, net.port)]
