@@ -40,7 +40,7 @@ def free_port(addrs, kind=socket.SOCK_STREAM):
         try:
             for a in addrs:
                 for k in ((socket.SOCK_STREAM, socket.SOCK_DGRAM) if kind is None else (kind,)):
-                    s = socket.socket(socket.AF_INET, k)
+                    s = socket.socket(socket.AF_INET6 if ":" in a else socket.AF_INET, k)
                     socks.append(s)
                     s.bind((a, port))
             return port
@@ -97,7 +97,7 @@ def net():
     n = Net()
     base = "127.%d.%d." % (random.randint(100, 250), random.randint(1, 250))
     n.dns, n.aio, n.unk, n.tarpit, n.dead = (base + str(i) for i in (1, 2, 3, 4, 9))
-    n.port = free_port([n.aio, n.unk, n.tarpit, n.dead])
+    n.port = free_port([n.aio, n.unk, n.tarpit, n.dead, "::1"])
     procs = []
     tarpit = socket.socket()
     try:
@@ -106,6 +106,10 @@ def net():
              "-c", "aiosmtpd.handlers.Sink"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         assert wait_tcp(n.aio, n.port, procs[-1]), "aiosmtpd did not start"
+        procs.append(subprocess.Popen(
+            [PY, "-m", "aiosmtpd", "-n", "-l", "::1:%d" % n.port, "-c", "aiosmtpd.handlers.Sink"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        assert wait_tcp("::1", n.port, procs[-1]), "aiosmtpd on ::1 did not start"
         procs.append(subprocess.Popen(
             [PY, "-W", "ignore", "-m", "smtpd", "-n", "-c", "DebuggingServer",
              "%s:%d" % (n.unk, n.port)],
@@ -125,6 +129,7 @@ def net():
             "--dns-rr=nullmx.test,15,000000",               # MX 0 "." (RFC 7505)
             "--mx-host=dead.test,mx.dead.test,10", "--host-record=mx.dead.test,%s" % n.dead,
             "--mx-host=noaddr.test,mx.noaddr.test,10",       # MX host without A/AAAA
+            "--mx-host=v6.test,mx.v6.test,10", "--host-record=mx.v6.test,::1",  # AAAA only
             "--mx-host=tarpit.test,mx.tarpit.test,10",
             "--host-record=mx.tarpit.test,%s" % n.tarpit,
         ]
@@ -154,7 +159,7 @@ def net():
 
 
 DOMAINS = ["aio.test", "shared.test", "unk.test", "nomx.test", "nullmx.test", "nx.test",
-           "dead.test", "noaddr.test", "tarpit.test"]
+           "dead.test", "noaddr.test", "tarpit.test", "v6.test"]
 
 
 def probe(net, *args, input=None, timeout=120):
@@ -201,6 +206,9 @@ def test_known_unknown_and_mx_order(net, survey):
     h = hosts["%s:%d" % (net.aio, net.port)]
     assert len({d["obs"] for d in h["decided"] if d["weight"] > 0} - {"banner", "banner2"}) >= 2
     assert h["transcript"]["banner"]["reply"].startswith("220 ")
+    v6 = recs["v6.test"]  # an MX host with an AAAA record only
+    assert v6["status"] == "ok" and v6["mx"][0]["addrs"] == ["::1"], v6
+    assert v6["host"] == "[::1]:%d" % net.port and v6["rule"] == "aiosmtpd"
     unk = recs["unk.test"]
     assert unk["status"] == "ok" and unk["verdict"] == "unknown" and unk["reason"], unk
     assert "product" not in unk
@@ -242,12 +250,12 @@ def test_each_item_once_and_addresses(net, survey):
     sh = recs["shared.test"]["hosts"][0]
     ah = [h for h in recs["aio.test"]["hosts"] if h["status"] == "ok"][0]
     assert sh["transcript"] == ah["transcript"]
-    # one dialogue per address: 4 addresses behind 9 host entries
+    # one dialogue per address: 5 addresses behind 10 host entries
     d, _ = survey
     st = json.loads((d / "stats").read_text())
     addrs = {h["addr"] for r in recs.values() for h in r.get("hosts", [])}
     entries = sum(len(r.get("hosts", [])) for r in recs.values()) + 1  # + the address item
-    assert len(addrs) == 4 and entries > 4
+    assert len(addrs) == 5 and entries > 5
     assert st["hosts_probed"] == len(addrs), st
     assert st["cache_hits"] == entries - len(addrs), st
 
