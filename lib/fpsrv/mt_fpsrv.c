@@ -256,6 +256,7 @@ mt_fpsrv_worker_bufs_free(const struct mt_fpsrv_worker *w)
 struct srv {
 	struct mt_fpsrv_key key;
 	uint8_t used;
+	uint8_t dirty;      /* observations changed since v was computed */
 	uint16_t present;
 	uint16_t arena_used;
 	uint16_t off[MT_FP_NOBS];
@@ -280,6 +281,7 @@ struct mt_fpsrv_table {
 	struct mt_fp_obsset *set; /* scratch for classification */
 	struct mt_fp_verdict *fv;
 	struct mt_fp_obs *one;
+	uint64_t nclassify;       /* writer's classifications, not yet counted */
 };
 
 struct mt_fpsrv_table *
@@ -291,6 +293,9 @@ mt_fpsrv_table_create(const struct mt_fpsrv_table_params *prm, struct mt_err *er
 		.key_len = sizeof(struct mt_fpsrv_key),
 		.hash_func = rte_hash_crc,
 		.socket_id = prm->socket,
+		/* extendable buckets: an add fails only when entries are
+		 * exhausted, which the slot count prevents */
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
 	};
 	struct mt_fpsrv_table *t;
 
@@ -414,21 +419,22 @@ obs_mask_for(const struct srv *s, int kind)
 	return ids[kind] & ~(unsigned)s->present;
 }
 
+/* Classify s's observations with set/fv as scratch (the caller's). */
 static void
-classify(struct mt_fpsrv_table *t, struct srv *s, struct mt_fpsrv_verdict *out)
+classify(const struct mt_fp_db *db, const struct srv *s, struct mt_fp_obsset *set,
+	 struct mt_fp_verdict *fv, struct mt_fpsrv_verdict *out)
 {
-	struct mt_fp_verdict *fv = t->fv;
 	unsigned seen = 0;
 	size_t dl = 0;
 	int i;
 
 	memset(out, 0, sizeof(*out));
-	if (t->db == NULL) {
+	if (db == NULL) {
 		snprintf(out->reason, sizeof(out->reason), "no rules loaded");
 		return;
 	}
 	for (i = 0; i < MT_FP_NOBS; i++) {
-		struct mt_fp_obs *o = &t->set->o[i];
+		struct mt_fp_obs *o = &set->o[i];
 
 		o->present = (s->present >> i) & 1;
 		o->flags = 0;
@@ -439,7 +445,7 @@ classify(struct mt_fpsrv_table *t, struct srv *s, struct mt_fpsrv_verdict *out)
 			o->text[s->len[i]] = '\0';
 		}
 	}
-	mt_fp_classify(t->db, t->set, fv);
+	mt_fp_classify(db, set, fv);
 	out->known = (uint8_t)fv->known;
 	out->nonbanner = (uint8_t)MT_MIN(fv->nonbanner, 255);
 	out->score = (int16_t)fv->score;
@@ -525,7 +531,6 @@ int
 mt_fpsrv_table_add(struct mt_fpsrv_table *t, const struct mt_fpsrv_obs *o,
 		   struct mt_fpsrv_counters *c)
 {
-	struct mt_fpsrv_verdict v;
 	struct srv *s;
 	int32_t i;
 	unsigned mask;
@@ -549,6 +554,7 @@ mt_fpsrv_table_add(struct mt_fpsrv_table *t, const struct mt_fpsrv_obs *o,
 		c->truncated++;
 	}
 	rte_spinlock_lock(&t->lock);
+	s->dirty = 1;
 	memcpy(s->arena + s->arena_used, t->one->text, n);
 	for (int id = 0; id < MT_FP_NOBS; id++) {
 		if (!(mask & (1u << id)))
@@ -559,14 +565,26 @@ mt_fpsrv_table_add(struct mt_fpsrv_table *t, const struct mt_fpsrv_obs *o,
 	s->arena_used = (uint16_t)(s->arena_used + n);
 	s->present |= (uint16_t)mask;
 	rte_spinlock_unlock(&t->lock);
-	/* classify outside the lock (the slow part), publish under it */
-	classify(t, s, &v);
-	c->classify++;
 	c->obs_new++;
+	return 1;
+}
+
+/* Writer: bring s->v up to date (classified when first needed, not at
+ * each observation: a server no mail goes to costs no classification). */
+static void
+refresh(struct mt_fpsrv_table *t, struct srv *s)
+{
+	struct mt_fpsrv_verdict v;
+
+	if (!s->dirty)
+		return;
+	classify(t->db, s, t->set, t->fv, &v); /* outside the lock: only the
+						* writer changes s */
 	rte_spinlock_lock(&t->lock);
 	s->v = v;
+	s->dirty = 0;
 	rte_spinlock_unlock(&t->lock);
-	return 1;
+	t->nclassify++;
 }
 
 const struct mt_fpsrv_verdict *
@@ -580,6 +598,7 @@ mt_fpsrv_table_mail(struct mt_fpsrv_table *t, const struct mt_fpsrv_key *k)
 	s = &t->slot[(uintptr_t)d];
 	if (!s->used)
 		return NULL;
+	refresh(t, s);
 	__atomic_fetch_add(&s->mails, 1, __ATOMIC_RELAXED);
 	return &s->v;
 }
@@ -601,6 +620,17 @@ mt_fpsrv_table_capacity(const struct mt_fpsrv_table *t)
 	return t->cap;
 }
 
+/*
+ * Readers on other threads: a copy of the entry under the lock; if its
+ * verdict is stale, the copy is classified outside the lock with the
+ * reader's own scratch (the database is read-only, see mt_fp.h).
+ */
+struct reader {
+	struct srv copy;
+	struct mt_fp_obsset set;
+	struct mt_fp_verdict fv;
+};
+
 static void
 info_of(const struct srv *s, struct mt_fpsrv_info *out)
 {
@@ -612,18 +642,39 @@ info_of(const struct srv *s, struct mt_fpsrv_info *out)
 	out->v = s->v;
 }
 
+/* Copy slot i (under the lock) and finish out; 0 or -ENOENT. */
+static int
+read_slot(struct mt_fpsrv_table *t, const struct srv *s, struct mt_fpsrv_info *out)
+{
+	struct reader *r = NULL;
+	int dirty;
+
+	if (!s->used)
+		return -ENOENT;
+	info_of(s, out);
+	dirty = s->dirty;
+	if (dirty && (r = malloc(sizeof(*r))) != NULL)
+		memcpy(&r->copy, s, sizeof(*s));
+	rte_spinlock_unlock(&t->lock);
+	if (r != NULL) {
+		classify(t->db, &r->copy, &r->set, &r->fv, &out->v);
+		free(r);
+	} else if (dirty) {
+		snprintf(out->v.reason, sizeof(out->v.reason), "out of memory");
+	}
+	rte_spinlock_lock(&t->lock);
+	return 0;
+}
+
 int
 mt_fpsrv_table_get(struct mt_fpsrv_table *t, unsigned i, struct mt_fpsrv_info *out)
 {
-	int rc = -ENOENT;
+	int rc;
 
 	if (i >= t->cap)
 		return -ENOENT;
 	rte_spinlock_lock(&t->lock);
-	if (t->slot[i].used) {
-		info_of(&t->slot[i], out);
-		rc = 0;
-	}
+	rc = read_slot(t, &t->slot[i], out);
 	rte_spinlock_unlock(&t->lock);
 	return rc;
 }
@@ -636,12 +687,19 @@ mt_fpsrv_table_find(struct mt_fpsrv_table *t, const struct mt_fpsrv_key *k,
 	void *d;
 
 	rte_spinlock_lock(&t->lock);
-	if (rte_hash_lookup_data(t->h, k, &d) >= 0 && t->slot[(uintptr_t)d].used) {
-		info_of(&t->slot[(uintptr_t)d], out);
-		rc = 0;
-	}
+	if (rte_hash_lookup_data(t->h, k, &d) >= 0)
+		rc = read_slot(t, &t->slot[(uintptr_t)d], out);
 	rte_spinlock_unlock(&t->lock);
 	return rc;
+}
+
+uint64_t
+mt_fpsrv_table_classified(struct mt_fpsrv_table *t)
+{
+	uint64_t n = t->nclassify;
+
+	t->nclassify = 0;
+	return n;
 }
 
 int

@@ -30,9 +30,12 @@
  *	and "banner2", the first QUIT reply both "quit" and "quit2" (a tap
  *	has no first and second connection, and servers answer both
  *	alike); every kind keeps its first reply.
- *	Each time a server's observations change, the table runs
- *	mt_fp_classify() on them (the same rules and thresholds as the
- *	prober) and keeps the verdict.
+ *	A server's verdict is mt_fp_classify() on its observations (the
+ *	same rules and thresholds as the prober), computed lazily: when a
+ *	mail to it is written after its observations changed
+ *	(mt_fpsrv_table_mail, on the writer), or on a reader's copy
+ *	(mt_fpsrv_table_get/_find, any thread).  So a server no mail goes to
+ *	costs the writer no classification.
  *
  *	Connections are hashed to workers by 4-tuple, so one server's
  *	connections land on several workers: the table lives in one place
@@ -166,7 +169,6 @@ struct mt_fpsrv_info {
 struct mt_fpsrv_counters {
 	uint64_t obs;        /* records taken in */
 	uint64_t obs_new;    /* ... that added an observation */
-	uint64_t classify;   /* classifications run */
 	uint64_t evicted;    /* servers evicted (table full) */
 	uint64_t truncated;  /* observations cut (arena or reply size) */
 };
@@ -185,7 +187,8 @@ struct mt_fpsrv_table *mt_fpsrv_table_create(const struct mt_fpsrv_table_params 
 void mt_fpsrv_table_free(struct mt_fpsrv_table *t);
 
 /* Take in one observation (writer only).  Returns 1 if the server's
- * observations changed (and it was classified again), else 0. */
+ * observations changed (its verdict is then stale until next needed),
+ * else 0. */
 int mt_fpsrv_table_add(struct mt_fpsrv_table *t, const struct mt_fpsrv_obs *o,
 		       struct mt_fpsrv_counters *c);
 
@@ -195,11 +198,15 @@ int mt_fpsrv_table_add(struct mt_fpsrv_table *t, const struct mt_fpsrv_obs *o,
 const struct mt_fpsrv_verdict *mt_fpsrv_table_mail(struct mt_fpsrv_table *t,
 						    const struct mt_fpsrv_key *k);
 
+/* Writer: classifications run since the last call. */
+uint64_t mt_fpsrv_table_classified(struct mt_fpsrv_table *t);
+
 /* Any thread: servers held, capacity. */
 unsigned mt_fpsrv_table_count(struct mt_fpsrv_table *t);
 unsigned mt_fpsrv_table_capacity(const struct mt_fpsrv_table *t);
-/* Any thread: a copy of the entry at slot index i (0 <= i < capacity).
- * Returns 0, or -ENOENT for an empty slot. */
+/* Any thread: a copy of the entry at slot index i (0 <= i < capacity),
+ * its verdict up to date (classified on the copy if stale).  Returns 0,
+ * or -ENOENT for an empty slot. */
 int mt_fpsrv_table_get(struct mt_fpsrv_table *t, unsigned i, struct mt_fpsrv_info *out);
 /* Any thread: the entry of server k; 0 or -ENOENT. */
 int mt_fpsrv_table_find(struct mt_fpsrv_table *t, const struct mt_fpsrv_key *k,

@@ -168,6 +168,7 @@ pl_writer_fp_step(struct mt_pipeline *p, struct mt_stats *st, unsigned max)
 	}
 	MT_STAT_ADD(st, wr_fp_obs, c.obs);
 	MT_STAT_ADD(st, wr_fp_obs_new, c.obs_new);
+	MT_STAT_ADD(st, wr_fp_classified, mt_fpsrv_table_classified(p->fpsrv));
 	MT_STAT_ADD(st, wr_fp_servers_evicted, c.evicted);
 	MT_STAT_ADD(st, wr_fp_obs_truncated, c.truncated);
 	return total;

@@ -117,7 +117,8 @@
 	X(wk_fp_nobuf, "wanted server replies not copied: no reply buffer free") \
 	X(wk_fp_drop_ring_full, "fingerprint observations dropped: ring to the writer full") \
 	X(wr_fp_obs, "fingerprint observations the writer took in")           \
-	X(wr_fp_obs_new, "... that added an observation to a server (classified again)") \
+	X(wr_fp_obs_new, "... that added an observation to a server")       \
+	X(wr_fp_classified, "servers classified by the writer (when a mail to a changed server is written)") \
 	X(wr_fp_servers_evicted, "servers evicted from the fingerprint table (full)") \
 	X(wr_fp_obs_truncated, "fingerprint observations cut (reply or per-server text bound)") \
 	X(rx_cycles, "TSC cycles in RX polls that received packets (stage_cycles)") \

@@ -506,6 +506,14 @@ test_table_verdicts_match_engine_on_fixtures(void **state)
 				 in.v.known ? "known" : "unknown", in.v.rule, in.v.score,
 				 want.known ? "known" : "unknown", want.rule, want.score);
 		known += in.v.known;
+		/* lazily: the writer classifies when a mail needs the verdict,
+		 * once per change */
+		assert_int_equal(mt_fpsrv_table_classified(t), 0);
+		assert_non_null(mt_fpsrv_table_mail(t, &k));
+		assert_int_equal(mt_fpsrv_table_mail(t, &k)->score, want.score);
+		assert_int_equal(mt_fpsrv_table_classified(t), 1);
+		assert_int_equal(mt_fpsrv_table_find(t, &k, &in), 0);
+		assert_int_equal(in.mails, 2);
 	}
 	assert_int_equal(known, MT_ARRAY_SIZE(fx) - 1); /* python smtpd: unknown */
 	mt_fpsrv_table_free(t);
