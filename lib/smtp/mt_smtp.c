@@ -99,6 +99,7 @@ enum in_mode {
 	IN_SASL,  /* a SASL response line */
 	IN_DATA,
 	IN_BDAT,
+	IN_LOST,  /* after a lost DATA/BDAT line: message octets up to a reply */
 	IN_STOP,
 };
 enum data_state { D_BOL, D_TEXT, D_CR, D_DOT, D_DOT_CR };
@@ -155,6 +156,7 @@ struct mt_smtp {
 			    * some (its MAIL, RCPTs of a pipelined burst) */
 	uint8_t c_tail;    /* the line after a command-mode gap may be the
 			    * rest of a line the gap cut: TAIL_* */
+	uint8_t c_quiet;   /* no reply since that gap */
 	uint8_t midstream;
 	uint16_t line_len;
 	uint32_t data_txn; /* receiver of message octets (0: discard) */
@@ -1123,6 +1125,7 @@ lost_data(struct mt_smtp *s)
 }
 
 static void reply_apply(struct mt_smtp *s, unsigned code);
+static void data_end(struct mt_smtp *s);
 static int waits_reply(uint8_t kind);
 
 /* Queue index of the DATA still waiting for its 354 (q_len: none): the
@@ -1228,9 +1231,19 @@ resync_hold(struct mt_smtp *s, unsigned code)
 static void
 reply_done(struct mt_smtp *s, unsigned code)
 {
+	s->c_quiet = 0;
 	if (s->hunt) {
 		hunt_reply(s, code);
 		return;
+	}
+	if (s->in == IN_LOST) {
+		/* the verdict of the message whose command the gap took: the
+		 * client had the replies to everything before it */
+		if (s->rs_on)
+			resync_flush(s);
+		while (s->q_len > 0)
+			(void)q_pop(s);
+		data_end(s);
 	}
 	if (s->c_gap && s->in == IN_DATA && code != 354) {
 		/* The end of data fell in the gap: this is its verdict.  (The
@@ -1727,6 +1740,63 @@ cmd_bdat(struct mt_smtp *s, const char *a, size_t alen)
 		s->in = IN_BDAT;
 }
 
+/*
+ * Hunting: could this line be the command it starts like, or is it text
+ * of a message (or BDAT chunk) whose start the tap never saw ("data
+ * sheet attached", "quit smoking")?  Arguments as RFC 5321 has them.
+ */
+static int
+hunt_plausible(enum cmd_kind kind, const char *a, size_t alen)
+{
+	const char *path, *pr;
+	size_t plen, prlen;
+
+	switch (kind) {
+	case CMD_DATA:
+	case CMD_RSET:
+	case CMD_QUIT:
+	case CMD_STARTTLS:
+		return alen == 0;
+	case CMD_HELO:
+	case CMD_VRFY:
+	case CMD_EXPN:
+	case CMD_AUTH:
+		return alen > 0;
+	case CMD_RCPT:
+		return path_parse(a, alen, "TO:", 3, &path, &plen, &pr, &prlen) == 0;
+	default:
+		return 1;
+	}
+}
+
+/*
+ * LOST MESSAGE: after a command-mode gap (and the rest of the line it cut),
+ * a client that waits for each reply sent another line with no verb before
+ * any reply: it is sending message octets whose DATA or BDAT line fell in
+ * the gap (a BDAT chunk gets no 354 to say so).  The octets up to the next
+ * reply go to the open transaction raw (no dot-unstuffing: which command
+ * it was is unknown), flagged gap; that reply is its verdict.
+ */
+static void
+lost_msg(struct mt_smtp *s, const char *l, size_t len)
+{
+	static const uint8_t crlf[2] = { '\r', '\n' };
+	uint32_t owner = env_open(s) && s->rcpt_n > 0 ? s->tx_id : 0;
+
+	if (s->q_len > 0 && q_last(s)->kind == CMD_UNKNOWN)
+		s->q_len--; /* the line taken for the cut line's rest: text too */
+	s->c_quiet = 0;
+	s->data_txn = owner;
+	if (owner != 0) {
+		txf_set(s, owner, MT_SMTP_TXF_GAP);
+		s->phase = PH_MSG;
+		s->msg = MSG_OPEN;
+		cb_data(s, owner, (const uint8_t *)l, len);
+		cb_data(s, owner, crlf, sizeof(crlf));
+	}
+	s->in = IN_LOST;
+}
+
 /* A complete line while hunting. */
 static void
 hunt_line(struct mt_smtp *s, const char *l, size_t len, enum cmd_kind kind,
@@ -1755,7 +1825,7 @@ hunt_line(struct mt_smtp *s, const char *l, size_t len, enum cmd_kind kind,
 		s->hunt_pending = 1;
 		return;
 	}
-	if (kind == CMD_UNKNOWN)
+	if (kind == CMD_UNKNOWN || !hunt_plausible(kind, a, alen))
 		return;
 	if (kind == CMD_MAIL) {
 		const char *path, *pr;
@@ -1827,6 +1897,10 @@ line_done(struct mt_smtp *s)
 				q_push(s, CMD_UNKNOWN, 0, 0);
 			return;
 		}
+	}
+	if (kind == CMD_UNKNOWN && s->c_quiet && !s->piped && !s->hunt) {
+		lost_msg(s, l, len);
+		return;
 	}
 	if (!s->hunt && s->hold_txn != 0 && kind == CMD_UNKNOWN)
 		hunt_again(s); /* the candidate MAIL was message text */
@@ -2187,6 +2261,7 @@ mt_smtp_gap(struct mt_smtp *s, enum mt_dir dir, uint32_t n)
 		}
 		/* whole lines may be lost too: a 354 then says one was DATA */
 		s->c_lost = !s->hunt;
+		s->c_quiet = 1;
 		/* fallthrough */
 	case IN_DROP:
 		/* lost commands belong to the open transaction (flagged
@@ -2234,6 +2309,9 @@ mt_smtp_feed(struct mt_smtp *s, enum mt_dir dir, const uint8_t *p, size_t n)
 		case IN_BDAT:
 			p = bdat_feed(s, p, end);
 			break;
+		case IN_LOST:
+			cb_data(s, s->data_txn, p, (size_t)(end - p));
+			return;
 		default:
 			return;
 		}

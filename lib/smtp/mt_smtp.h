@@ -54,8 +54,11 @@
  *	Client side: in command mode the partial line is dropped (its reply
  *	is still expected: it is queued as an unknown command) and the next
  *	octet starts a new line; if that line has no command verb, it is the
- *	rest of a line the gap cut, not a command of its own (queued once).
- *	In a BDAT chunk the remaining count is
+ *	rest of a line the gap cut, not a command of its own (queued once);
+ *	if a client that waits for each reply sends yet another line with no
+ *	verb before any reply, the gap took a DATA or BDAT line: the octets
+ *	up to the next reply are that message's (kept raw, flagged gap) and
+ *	the reply is its verdict.  In a BDAT chunk the remaining count is
  *	reduced by the gap; what is left of the gap beyond the chunk is a
  *	command-side gap.  In a DATA message the message goes on (the
  *	caller flags the mail incomplete); if a final reply arrives while

@@ -2105,6 +2105,41 @@ test_lost_burst_replies_and_terminator_verdict_ends_message(void **state)
 	assert_int_equal(r.bad, 0);
 }
 
+/* The gap took "BDAT 11160 LAST" and the start of its chunk: the lines
+ * after it are chunk octets, not commands (a client that waits for each
+ * reply never sends two lines unanswered); the next reply is the chunk's
+ * verdict and the next transaction is whole (e2e --bdat, seed 6,
+ * 203.0.113.125:58035). */
+static void
+test_lost_bdat_line_chunk_is_not_parsed_as_commands(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "RCPT TO:<b@y>\r\n");
+	S(s, "250 ok\r\n");
+	G(s, MT_DIR_C2S, 1012);
+	C(s, "r your queue\r\nweekend data sheet\r\nmail me\r\nlast line\r\n");
+	S(s, "250 2.0.0 Ok: queued\r\n");
+	C(s, "MAIL FROM:<c@x>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "RCPT TO:<d@y>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "BDAT 5 LAST\r\ntwo\r\n");
+	S(s, "250 queued\r\n");
+	mt_smtp_close(s);
+	EXPECT_IN(&r, "reply 250\nflags gap\nend accepted 250 [weekend data sheet\\r\\nmail me\\r\\n"
+		      "last line\\r\\n]\n");
+	EXPECT_IN(&r, "begin c@x\nreply 250\nrcpt d@y\nrcpt_reply 0 250\nreply 250\nreply 250\n"
+		      "flags bdat\nend accepted 250 [two\\r\\n]\n");
+	assert_null(strstr(r.log, "event unknown"));
+	assert_int_equal(r.bad, 0);
+}
+
 /* ---- mid-stream pickup (issue 3) ---- */
 
 /* Picked up inside a message: nothing until MAIL FROM answered 250. */
@@ -2725,6 +2760,7 @@ main(void)
 		cmocka_unit_test(test_lost_354_and_lost_verdict_then_burst_pairs_right),
 		cmocka_unit_test(test_lost_rcpt_reply_and_cut_data_line_354_starts_message),
 		cmocka_unit_test(test_lost_burst_replies_and_terminator_verdict_ends_message),
+		cmocka_unit_test(test_lost_bdat_line_chunk_is_not_parsed_as_commands),
 		cmocka_unit_test(test_midstream_gap_in_ehlo_reply_then_mail_pairs_right),
 		cmocka_unit_test(test_midstream_verdict_after_lost_dot_ends_the_message),
 		cmocka_unit_test(test_midstream_inside_message_reports_nothing_until_mail),
