@@ -131,6 +131,7 @@ mt_fpsrv_obs_fill(struct mt_fpsrv_obs *o, const struct mt_fpsrv_key *k, int kind
 	o->code = (uint16_t)code;
 	o->len = (uint16_t)n;
 	o->pad = 0;
+	o->pad2 = 0;
 	o->ts_ns = ts_ns;
 	memcpy(o->text, text, n);
 }

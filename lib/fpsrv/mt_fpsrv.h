@@ -106,8 +106,12 @@ struct mt_fpsrv_obs {
 	uint16_t len;
 	uint16_t pad;
 	uint64_t ts_ns;
+	uint64_t pad2;     /* the size a multiple of 16: rte_ring copies such
+			    * elements 16 octets at a time */
 	char text[MT_FPSRV_TEXT_MAX]; /* raw, see ops->reply_text */
 };
+
+_Static_assert(sizeof(struct mt_fpsrv_obs) % 16 == 0, "ring element of 16-octet units");
 
 /* The kind of observation a reply to cmd is, or -1 (not one). */
 int mt_fpsrv_kind_of(const struct mt_smtp_cmd *cmd);
