@@ -378,7 +378,6 @@ static void
 sess_event(struct mt_probe_watch *w, uint32_t ev)
 {
 	struct sess *s = (struct sess *)w;
-	struct mt_probe_engine *e = s->e;
 
 	switch (s->st) {
 	case S_CONNECTING: {
@@ -424,7 +423,6 @@ sess_event(struct mt_probe_watch *w, uint32_t ev)
 		return;
 	}
 	default:
-		(void)e;
 		return; /* stale event */
 	}
 }
