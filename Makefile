@@ -19,11 +19,12 @@ DEB_BUILD := build-essential pkg-config libdpdk-dev libhyperscan-dev libpcap-dev
 # dnsmasq-base: a local DNS server (binary only) for tests/e2e/test_probe_survey.py.
 # dpdk-dev: DPDK's own telemetry client (/usr/bin/dpdk-telemetry.py) and
 # iproute2: network namespaces, for tests/e2e/test_telemetry.py.
-# tcpdump: tests/fp/servers.py --pcap (captures of probe dialogues).  The other
-# servers of tests/e2e/test_fp_live.py conflict with postfix: servers.py
-# fetches them with apt-get download into build/fp-debs (dpkg -x, not installed).
+# tcpdump: tests/fp/servers.py --pcap (captures of probe dialogues); openssl: its
+# chasquid certificate.  The other servers of tests/e2e/test_fp_live.py conflict
+# with postfix: servers.py fetches them with apt-get download into build/fp-debs
+# (dpkg -x, not installed).
 DEB_TEST  := python3 python3-pytest python3-aiosmtpd postfix swaks dnsmasq-base dpdk-dev \
-             iproute2 tcpdump
+             iproute2 tcpdump openssl
 
 ifeq ($(V),1)
 Q :=

@@ -156,3 +156,28 @@ example rcpt_first 502 ESMTP command error
 example nul 502 ESMTP command error
 example quit2 221 Bye.
 example long 250 Ok
+
+rule chasquid
+vendor chasquid project (Alberto Bertogli)
+product chasquid
+family open-source-mta
+# chasquid 1.11, Debian 12 chasquid, run by tests/fp/servers.py with a
+# self-signed certificate (tests/fp/fixtures/chasquid).  Its EHLO greeting
+# and HELP reply are fixed jokes in its source; it hangs up with 421 at the
+# third error (so `unknown` answers 421 and `quit` sees the close).
+when banner 5 /^220 \S+ ESMTP chasquid$/
+when ehlo 5 /^250-\S+ - Your hour of destiny has come\.$/
+when help 5 /^214 2\.0\.0 Hoy por ti, ma/
+when rcpt_first 4 /^503 5\.5\.1 Sender not yet given$/
+when mail_bad 3 /^501 5\.1\.7 Sender address malformed$/
+when unknown 3 /^421 4\.5\.0 Too many errors, bye$/
+when nul 2 /^500 5\.5\.1 Unknown command$/
+when long 4 /^554 error reading command: line too long$/
+example banner 220 mx.chasquid.test ESMTP chasquid
+example ehlo 250-mx.chasquid.test - Your hour of destiny has come.\n250-8BITMIME\n250-PIPELINING\n250-SMTPUTF8\n250-ENHANCEDSTATUSCODES\n250-SIZE 52428800\n250-STARTTLS\n250 HELP
+example help 214 2.0.0 Hoy por ti, mañana por mi
+example rcpt_first 503 5.5.1 Sender not yet given
+example mail_bad 501 5.1.7 Sender address malformed
+example unknown 421 4.5.0 Too many errors, bye
+example nul 500 5.5.1 Unknown command
+example long 554 error reading command: line too long

@@ -5,7 +5,7 @@ the fingerprint tests (tests/e2e/test_fp_live.py) and by hand.
     python3 tests/fp/servers.py [--generic|--both] [--probe] [--fixtures DIR]
                                 [--pcap DIR] [--hold SECS] [NAME...]
 
-Servers (NAME): postfix exim opensmtpd sendmail courier aiosmtpd pysmtpd
+Servers (NAME): postfix exim opensmtpd sendmail courier chasquid aiosmtpd pysmtpd
 (Python's stdlib smtpd: no rule on purpose, must come out "unknown").
 Each runs with its stock banner ("default") and/or with the generic banner
 "220 mail.example.com ESMTP" ("generic"), every instance on its own
@@ -29,8 +29,8 @@ How a server runs (class Sandbox):
   its pid (SIGTERM, then SIGKILL to its own process group, which holds all
   its children: start_new_session).
 
-OpenSMTPD 6.8 has no banner option ("ESMTP OpenSMTPD" is compiled in): its
-generic instance sits behind a small banner-rewriting TCP proxy (what a
+OpenSMTPD 6.8 and chasquid 1.11 have no banner option (their greetings are
+compiled in): their generic instances sit behind a small banner-rewriting TCP proxy (what a
 firewall's SMTP fixup does), so the generic greeting hides it and the rest
 of the dialogue passes through unchanged.
 """
@@ -168,7 +168,7 @@ class Sandbox:
     HOST_BINARY = None   # a file that must exist when PKGS is empty
     OVERLAY = ("etc", "usr", "var", "run")
     USERS = ()
-    READY_TIMEOUT = 40
+    PROXY_GENERIC = False   # no banner option: generic = behind the proxy
 
     def __init__(self, banner, ip, port=None, keep=False):
         assert banner in BANNERS
@@ -183,9 +183,23 @@ class Sandbox:
         self.greeting = None
         self.extra = []       # helper processes (proxy), stopped with us
 
+    @property
+    def proxied(self):
+        """a generic instance of a server without a banner option: the real
+        server listens on a second address, a banner-rewriting proxy on ours"""
+        return self.PROXY_GENERIC and self.banner == "generic"
+
+    @property
+    def listen_ip(self):
+        """where the server itself listens"""
+        if not self.proxied:
+            return self.ip
+        last = int(self.ip.rsplit(".", 1)[1])
+        return self.ip[:self.ip.rfind(".") + 1] + str(last + 100)
+
     def ips(self):
         """the loopback addresses this instance listens on"""
-        return [self.ip]
+        return [self.ip, self.listen_ip] if self.proxied else [self.ip]
 
     @property
     def key(self):
@@ -292,6 +306,12 @@ class Sandbox:
                                      stdin=subprocess.DEVNULL, stdout=self.out,
                                      stderr=subprocess.STDOUT, start_new_session=True,
                                      env=self.env())
+        if self.proxied:
+            self.extra.append(subprocess.Popen(
+                [PY, os.path.abspath(__file__), "--proxy", self.addr,
+                 "%s:%d" % (self.listen_ip, self.port), GENERIC],
+                stdin=subprocess.DEVNULL, stdout=self.out, stderr=subprocess.STDOUT,
+                start_new_session=True))
         return self
 
     def env(self):
@@ -489,23 +509,14 @@ class OpenSMTPD(Sandbox):
     PKGS = ["opensmtpd"]
     USERS = ("opensmtpd", "opensmtpq")
 
-    def ips(self):
-        if self.banner != "generic":
-            return [self.ip]
-        # the real server on a second address, the proxy on ours
-        self.back_ip = self.ip[:self.ip.rfind(".") + 1] + str(int(self.ip.rsplit(".", 1)[1])
-                                                              + 100)
-        return [self.ip, self.back_ip]
+    PROXY_GENERIC = True
 
     def prepare(self):
-        self.ips()
-        ip, port = (self.back_ip, self.port) if self.banner == "generic" else (self.ip,
-                                                                             self.port)
         host = GENERIC_HOST if self.banner == "generic" else self.hostname
         self.conf = self.writefile("etc/smtpd/smtpd.conf", """listen on {ip} port {port} hostname {h}
 action "mbox" mbox
 match from any for domain "opensmtpd.test" action "mbox"
-""".format(ip=ip, port=port, h=host), 0o644)
+""".format(ip=self.listen_ip, port=self.port, h=host), 0o644)
 
     def setup(self):
         return ["mkdir -p /var/lib/opensmtpd/empty /var/spool/smtpd /run/opensmtpd",
@@ -514,15 +525,6 @@ match from any for domain "opensmtpd.test" action "mbox"
     def argv(self):
         return ["/usr/sbin/smtpd", "-d", "-f", self.conf]
 
-    def start(self):
-        super().start()
-        if self.banner == "generic" and self.proc is not None:
-            self.extra.append(subprocess.Popen(
-                [PY, os.path.abspath(__file__), "--proxy", self.addr,
-                 "%s:%d" % (self.back_ip, self.port), GENERIC],
-                stdin=subprocess.DEVNULL, stdout=self.out, stderr=subprocess.STDOUT,
-                start_new_session=True))
-        return self
 
 
 class Sendmail(Sandbox):
@@ -590,6 +592,41 @@ class Courier(Sandbox):
                 "%d /usr/sbin/courieresmtpd" % (self.ip, self.port)]
 
 
+class Chasquid(Sandbox):
+    """chasquid (Go, Debian `chasquid`): needs a certificate for its
+    hostname (a throw-away self-signed one from openssl); no banner
+    option, so its generic instance sits behind the proxy."""
+    NAME = "chasquid"
+    PKGS = ["chasquid"]
+    OVERLAY = ("etc",)
+    PROXY_GENERIC = True
+
+    def prepare(self):
+        host = GENERIC_HOST if self.banner == "generic" else self.hostname
+        cfg = os.path.join(self.dir, "chasquid")
+        certs = os.path.join(cfg, "certs", host)
+        os.makedirs(certs)
+        os.makedirs(os.path.join(cfg, "domains", "chasquid.test"))
+        os.makedirs(os.path.join(self.dir, "data"))
+        r = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                            "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=" + host,
+                            "-days", "30", "-keyout", os.path.join(certs, "privkey.pem"),
+                            "-out", os.path.join(certs, "fullchain.pem")],
+                           capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise RuntimeError("openssl req: %s" % r.stderr)
+        with open(os.path.join(cfg, "chasquid.conf"), "w") as f:
+            f.write('hostname: "%s"\nsmtp_address: "%s:%d"\nsubmission_address: ""\n'
+                    'submission_over_tls_address: ""\ndata_dir: "%s/data"\n'
+                    'mail_delivery_agent_bin: "/bin/true"\nmail_log_path: "%s/mail.log"\n'
+                    % (host, self.listen_ip, self.port, self.dir, self.dir))
+        self.cfg = cfg
+
+    def argv(self):
+        return [os.path.join(self.tree, "usr/bin/chasquid"), "-config_dir", self.cfg,
+                "-logfile", os.path.join(self.dir, "chasquid.log")]
+
+
 class Aiosmtpd(Sandbox):
     NAME = "aiosmtpd"
     OVERLAY = ("etc",)
@@ -647,11 +684,12 @@ class PySmtpd(Sandbox):
         return super().start()
 
 
-SERVERS = {c.NAME: c for c in (Postfix, Exim, OpenSMTPD, Sendmail, Courier, Aiosmtpd,
-                               PySmtpd)}
+SERVERS = {c.NAME: c for c in (Postfix, Exim, OpenSMTPD, Sendmail, Courier, Chasquid,
+                               Aiosmtpd, PySmtpd)}
 # the rule each server must be named by ("unknown": no rule on purpose)
 EXPECT = {"postfix": "postfix", "exim": "exim", "opensmtpd": "opensmtpd",
-          "sendmail": "sendmail", "courier": "courier", "aiosmtpd": "aiosmtpd",
+          "sendmail": "sendmail", "courier": "courier", "chasquid": "chasquid",
+          "aiosmtpd": "aiosmtpd",
           "pysmtpd": "unknown"}
 
 

@@ -171,6 +171,13 @@ static void test_courier_hidden(void **s)
 	check_known("courier/generic-banner.txt", "courier", NULL);
 }
 
+static void test_chasquid(void **s) { (void)s; check_known("chasquid/default.txt", "chasquid", NULL); }
+static void test_chasquid_hidden(void **s)
+{
+	(void)s;
+	check_known("chasquid/generic-banner.txt", "chasquid", NULL);
+}
+
 /* The goal of issue 8: every known server right from behaviour alone. */
 static void
 test_generic_banner_all_known(void **state)
@@ -182,6 +189,7 @@ test_generic_banner_all_known(void **state)
 		{ "opensmtpd/default.txt", "opensmtpd" },
 		{ "sendmail/default.txt", "sendmail" },
 		{ "courier/default.txt", "courier" },
+		{ "chasquid/default.txt", "chasquid" },
 	};
 	struct mt_fp_obsset *set = calloc(1, sizeof(*set));
 	struct mt_fp_verdict v;
@@ -246,6 +254,8 @@ main(void)
 		cmocka_unit_test(test_sendmail_hidden),
 		cmocka_unit_test(test_courier),
 		cmocka_unit_test(test_courier_hidden),
+		cmocka_unit_test(test_chasquid),
+		cmocka_unit_test(test_chasquid_hidden),
 		cmocka_unit_test(test_generic_banner_all_known),
 		cmocka_unit_test(test_unknown_python_smtpd),
 		cmocka_unit_test(test_empty_is_unknown),
