@@ -178,6 +178,23 @@ static void test_chasquid_hidden(void **s)
 	check_known("chasquid/generic-banner.txt", "chasquid", NULL);
 }
 
+/* Products that cannot run here, from their documented replies
+ * (tests/fp/fixtures/documented/README.md). */
+static void test_documented_exchange(void **s) { (void)s; check_known("documented/exchange.txt", "exchange", NULL); }
+static void test_documented_qmail(void **s) { (void)s; check_known("documented/qmail.txt", "qmail", NULL); }
+static void test_documented_cisco_esa(void **s)
+{
+	(void)s;
+	check_known("documented/cisco-esa.txt", "cisco-esa", NULL);
+}
+static void test_documented_cisco_pix(void **s)
+{
+	(void)s;
+	check_known("documented/cisco-pix.txt", "cisco-pix-mailguard", NULL);
+}
+/* One documented non-banner reply: below the bar, so unknown. */
+static void test_documented_postini_unknown(void **s) { (void)s; check_unknown("documented/postini.txt"); }
+
 /* The goal of issue 8: every known server right from behaviour alone. */
 static void
 test_generic_banner_all_known(void **state)
@@ -256,6 +273,11 @@ main(void)
 		cmocka_unit_test(test_courier_hidden),
 		cmocka_unit_test(test_chasquid),
 		cmocka_unit_test(test_chasquid_hidden),
+		cmocka_unit_test(test_documented_exchange),
+		cmocka_unit_test(test_documented_qmail),
+		cmocka_unit_test(test_documented_cisco_esa),
+		cmocka_unit_test(test_documented_cisco_pix),
+		cmocka_unit_test(test_documented_postini_unknown),
 		cmocka_unit_test(test_generic_banner_all_known),
 		cmocka_unit_test(test_unknown_python_smtpd),
 		cmocka_unit_test(test_empty_is_unknown),
