@@ -353,18 +353,27 @@ mt_flow_table_gauges(const struct mt_flow_table *t, struct mt_flow_table_gauges 
 }
 
 uint32_t
-mt_flow_table_walk(struct mt_flow_table *t, uint32_t skip, uint32_t n, mt_flow_visit_t fn,
-		   void *arg)
+mt_flow_table_walk(struct mt_flow_table *t, struct mt_flow_cursor *c, uint32_t skip,
+		   uint32_t n, mt_flow_visit_t fn, void *arg)
 {
 	uint32_t i = t->age_head, seen = 0;
 	struct mt_flow_slot *s;
 
-	for (; i != NIL && skip > 0; skip--)
-		i = slot_at(t, i)->anext;
+	if (c != NULL && c->idx < t->n_slots && slot_at(t, c->idx)->in_use &&
+	    slot_at(t, c->idx)->hash == c->hash && slot_at(t, c->idx)->first_tsc == c->first_tsc)
+		i = c->idx;
+	else
+		for (; i != NIL && skip > 0; skip--)
+			i = slot_at(t, i)->anext;
 	for (; i != NIL && seen < n; seen++) {
 		s = slot_at(t, i);
 		i = s->anext;
 		fn(s, arg);
+	}
+	if (c != NULL) {
+		c->idx = i == NIL ? MT_FLOW_CURSOR_NONE : i;
+		c->hash = i == NIL ? 0 : slot_at(t, i)->hash;
+		c->first_tsc = i == NIL ? 0 : slot_at(t, i)->first_tsc;
 	}
 	return seen;
 }

@@ -140,12 +140,24 @@ struct mt_flow_table_gauges {
 
 void mt_flow_table_gauges(const struct mt_flow_table *t, struct mt_flow_table_gauges *g);
 
+/* Where a walk stopped: the next slot to visit (idx MT_FLOW_CURSOR_NONE:
+ * none), and what identifies the flow in it then. */
+#define MT_FLOW_CURSOR_NONE UINT32_MAX
+struct mt_flow_cursor {
+	uint32_t idx;
+	uint32_t hash;
+	uint64_t first_tsc;
+};
+
 /*
  * Call fn (which must not delete) for up to n slots in use, oldest first
- * (creation order), after skipping the skip oldest: one page of a listing.
- * Returns the number of slots fn saw.  Costs skip + n slot visits.
+ * (creation order): one page of a listing.  It starts where cursor c left
+ * off if c is given and the flow it names is still in its slot (then skip
+ * is ignored: a page costs n slot visits), else after skipping the skip
+ * oldest (skip + n visits).  With c, *c is set to where it stopped.
+ * Returns the number of slots fn saw.
  */
-uint32_t mt_flow_table_walk(struct mt_flow_table *t, uint32_t skip, uint32_t n,
-			    mt_flow_visit_t fn, void *arg);
+uint32_t mt_flow_table_walk(struct mt_flow_table *t, struct mt_flow_cursor *c, uint32_t skip,
+			    uint32_t n, mt_flow_visit_t fn, void *arg);
 
 #endif /* MT_FLOW_H */

@@ -34,9 +34,11 @@
  *
  * LIMITS
  *	A reply is capped at 16 KB by DPDK: FL_PAGE flows of IPv6 addresses
- *	with 20-digit counters fit.  Page P costs the worker (P + 1) * FL_PAGE
- *	slot visits, in creation order (oldest first): pages move while
- *	flows come and go.  Ages are the daemon's own clock (TSC), also for
+ *	with 20-digit counters fit.  Pages are in creation order (oldest
+ *	first) and move while flows come and go.  The page after the last one
+ *	asked costs the worker FL_PAGE slot visits (it resumes where that one
+ *	ended, if that flow is still there); any other page P costs
+ *	(P + 1) * FL_PAGE.  Ages are the daemon's own clock (TSC), also for
  *	a capture file.
  */
 #include <errno.h>
@@ -88,6 +90,12 @@ struct fl_block {
 		uint64_t tsc;              /* when copied */
 		struct fl_entry e[FL_PAGE];
 	} rep __rte_cache_aligned;
+	/* the worker's own: where the last page ended, so that a listing
+	 * page by page costs FL_PAGE visits a page */
+	struct {
+		uint32_t next_page;
+		struct mt_flow_cursor cur;
+	} wk __rte_cache_aligned;
 	/* set at registration, read-only afterwards */
 	unsigned lcore;
 	uint64_t ooo_pieces_max;
@@ -166,8 +174,12 @@ pl_flows_worker_poll(struct pl_worker *w)
 		b->rep.n = 0;
 		b->rep.total = mt_flow_table_count(w->flows);
 		b->rep.tsc = now;
+		if (page == 0 || page != b->wk.next_page)
+			b->wk.cur.idx = MT_FLOW_CURSOR_NONE;
 		if (skip < b->rep.total)
-			mt_flow_table_walk(w->flows, (uint32_t)skip, FL_PAGE, copy_flow, b);
+			mt_flow_table_walk(w->flows, &b->wk.cur, (uint32_t)skip, FL_PAGE,
+					   copy_flow, b);
+		b->wk.next_page = page + 1;
 		publish(w, b, now);
 		__atomic_store_n(&b->rep.seq, seq, __ATOMIC_RELEASE);
 	} else if (now - GET(b->g.tsc) >= rte_get_tsc_hz() / 1000) {
@@ -383,6 +395,8 @@ pl_ctl_flows_register(struct mt_pipeline *p)
 		memset(&b->g, 0, sizeof(b->g));
 		b->g.capacity = p->conf.max_flows;
 		b->rep.seq = GET(b->req.seq);
+		b->wk.next_page = 0;
+		b->wk.cur.idx = MT_FLOW_CURSOR_NONE;
 		b->lcore = p->wk[i]->lcore;
 		b->ooo_pieces_max = p->wk[i]->max_ooo_pieces;
 		b->max_ooo_bytes = p->conf.max_ooo_bytes;

@@ -239,10 +239,10 @@ gauges_and_pages_follow_adds_deletes_and_class_moves(void **state)
 	assert_int_equal(g.idlest_tsc[MT_FLOW_ESTABLISHED], 204);
 
 	/* pages in creation order: 1 2 4 5 7 8 9, by 3 */
-	assert_int_equal(mt_flow_table_walk(t, 0, 3, log_slot, &l), 3);
-	assert_int_equal(mt_flow_table_walk(t, 3, 3, log_slot, &l), 3);
-	assert_int_equal(mt_flow_table_walk(t, 6, 3, log_slot, &l), 1);
-	assert_int_equal(mt_flow_table_walk(t, 9, 3, log_slot, &l), 0);
+	assert_int_equal(mt_flow_table_walk(t, NULL, 0, 3, log_slot, &l), 3);
+	assert_int_equal(mt_flow_table_walk(t, NULL, 3, 3, log_slot, &l), 3);
+	assert_int_equal(mt_flow_table_walk(t, NULL, 6, 3, log_slot, &l), 1);
+	assert_int_equal(mt_flow_table_walk(t, NULL, 9, 3, log_slot, &l), 0);
 	{
 		static const uint32_t order[] = { 1, 2, 4, 5, 7, 8, 9 };
 
@@ -254,10 +254,41 @@ gauges_and_pages_follow_adds_deletes_and_class_moves(void **state)
 	s[0] = add(t, 0x04000100u);
 	mt_flow_table_touch(t, s[0], MT_FLOW_HANDSHAKE, 500);
 	l.n = 0;
-	mt_flow_table_walk(t, 7, 3, log_slot, &l);
+	mt_flow_table_walk(t, NULL, 7, 3, log_slot, &l);
 	assert_int_equal(l.n, 1);
 	assert_int_equal(l.cli[0], 0x04000100u);
 	assert_int_equal(s[0]->first_tsc, 500);
+
+	/* with a cursor: page after page, each from where the last ended
+	 * (the skip is ignored: 99 would find nothing) */
+	{
+		static const uint32_t order[] = { 1, 2, 4, 5, 7, 8, 9, 0x100 };
+		struct mt_flow_cursor cur = { .idx = MT_FLOW_CURSOR_NONE };
+
+		l.n = 0;
+		assert_int_equal(mt_flow_table_walk(t, &cur, 0, 3, log_slot, &l), 3);
+		assert_int_equal(mt_flow_table_walk(t, &cur, 99, 3, log_slot, &l), 3);
+		assert_int_equal(mt_flow_table_walk(t, &cur, 99, 3, log_slot, &l), 2);
+		assert_int_equal(cur.idx, MT_FLOW_CURSOR_NONE);
+		for (i = 0; i < 8; i++)
+			assert_int_equal(l.cli[i], 0x04000000u + order[i]);
+		/* a cursor on a flow that has gone: the skip counts again */
+		cur.idx = MT_FLOW_CURSOR_NONE;
+		l.n = 0;
+		mt_flow_table_walk(t, &cur, 0, 2, log_slot, &l);   /* 1 2, cursor on 4 */
+		mt_flow_table_del(t, s[4]);
+		assert_int_equal(mt_flow_table_walk(t, &cur, 2, 2, log_slot, &l), 2);
+		assert_int_equal(l.cli[2], 0x04000000u + 5);       /* 5 7: skip 2 from 1 */
+		/* ... and one whose slot a new flow took */
+		mt_flow_table_walk(t, &cur, 0, 0, log_slot, &l);   /* cursor stays on 8 */
+		mt_flow_table_del(t, s[8]);
+		s[8] = add(t, 0x04000200u);
+		mt_flow_table_touch(t, s[8], MT_FLOW_HANDSHAKE, 600);
+		l.n = 0;
+		assert_int_equal(mt_flow_table_walk(t, &cur, 4, 9, log_slot, &l), 3);
+		assert_int_equal(l.cli[0], 0x04000000u + 9);       /* 9 0x100 0x200 */
+		assert_int_equal(l.cli[2], 0x04000200u);
+	}
 	mt_flow_table_free(t);
 }
 
