@@ -157,6 +157,7 @@ struct mt_smtp {
 	uint8_t c_tail;    /* the line after a command-mode gap may be the
 			    * rest of a line the gap cut: TAIL_* */
 	uint8_t c_quiet;   /* no reply since that gap */
+	uint8_t d_unsure;  /* DATA's reply may be lost: its 354 re-enters */
 	uint8_t midstream;
 	uint16_t line_len;
 	uint32_t data_txn; /* receiver of message octets (0: discard) */
@@ -1126,6 +1127,7 @@ lost_data(struct mt_smtp *s)
 
 static void reply_apply(struct mt_smtp *s, unsigned code);
 static void data_end(struct mt_smtp *s);
+static const uint8_t *data_feed(struct mt_smtp *s, const uint8_t *p, const uint8_t *end);
 static int waits_reply(uint8_t kind);
 
 /* Queue index of the DATA still waiting for its 354 (q_len: none): the
@@ -1350,8 +1352,17 @@ reply_apply(struct mt_smtp *s, unsigned code)
 			    e.txn == s->tx_id)
 				cb_begin(s, e.txn, "", 0, "", 0);
 			cb_reply(s, e.txn, code);
+			if (s->d_unsure && s->in == IN_LINE && s->line_len == 0 &&
+			    e.txn == s->tx_id && s->phase == PH_MSG) {
+				/* it was not lost after all: the message */
+				s->in = IN_DATA;
+				s->dstate = D_BOL;
+				s->data_txn = e.txn;
+			}
+			s->d_unsure = 0;
 			break;
 		}
+		s->d_unsure = 0;
 		cb_reply(s, e.txn, code);
 		data_refused(s, &e, code);
 		break;
@@ -1771,11 +1782,14 @@ hunt_plausible(enum cmd_kind kind, const char *a, size_t alen)
 
 /*
  * LOST MESSAGE: after a command-mode gap (and the rest of the line it cut),
- * a client that waits for each reply sent another line with no verb before
- * any reply: it is sending message octets whose DATA or BDAT line fell in
- * the gap (a BDAT chunk gets no 354 to say so).  The octets up to the next
- * reply go to the open transaction raw (no dot-unstuffing: which command
- * it was is unknown), flagged gap; that reply is its verdict.
+ * the client sent another line with no verb before any reply: no client
+ * sends such a line as a command (not even a pipelining one, whose
+ * commands all have verbs), so it is sending message octets whose DATA or
+ * BDAT line fell in the gap (a BDAT chunk gets no 354 to say so; a 354 of
+ * DATA may be lost too).  Replies to the commands before it came before
+ * those octets (they acknowledge them) or are lost.  The octets up to the
+ * next reply go to the open transaction raw (no dot-unstuffing: which
+ * command it was is unknown), flagged gap; that reply is its verdict.
  */
 static void
 lost_msg(struct mt_smtp *s, const char *l, size_t len)
@@ -1791,9 +1805,19 @@ lost_msg(struct mt_smtp *s, const char *l, size_t len)
 		txf_set(s, owner, MT_SMTP_TXF_GAP);
 		s->phase = PH_MSG;
 		s->msg = MSG_OPEN;
-		cb_data(s, owner, (const uint8_t *)l, len);
-		cb_data(s, owner, crlf, sizeof(crlf));
 	}
+	if (s->d_unsure) {
+		/* the command was the DATA seen, its 354 was lost: the
+		 * message as usual, from this line */
+		s->d_unsure = 0;
+		s->in = IN_DATA;
+		s->dstate = D_BOL;
+		(void)data_feed(s, (const uint8_t *)l, (const uint8_t *)l + len);
+		(void)data_feed(s, crlf, crlf + sizeof(crlf));
+		return;
+	}
+	cb_data(s, owner, (const uint8_t *)l, len);
+	cb_data(s, owner, crlf, sizeof(crlf));
 	s->in = IN_LOST;
 }
 
@@ -1898,7 +1922,7 @@ line_done(struct mt_smtp *s)
 			return;
 		}
 	}
-	if (kind == CMD_UNKNOWN && s->c_quiet && !s->piped && !s->hunt) {
+	if (kind == CMD_UNKNOWN && s->c_quiet && !s->hunt) {
 		lost_msg(s, l, len);
 		return;
 	}
@@ -2214,6 +2238,18 @@ mt_smtp_gap(struct mt_smtp *s, enum mt_dir dir, uint32_t n)
 		}
 		if (s->piped && s->q_len > 0)
 			s->rs_on = 1;
+		if (s->in == IN_DATA && !s->hunt && s->q_len > 0 && q_last(s)->kind == CMD_DATA &&
+		    s->dstate == D_BOL && !s->tx_octets) {
+			/* The DATA's reply may be in this gap: a 354, or a
+			 * refusal.  The client's next line tells: a command
+			 * (RSET, MAIL, QUIT) says refused, text says the
+			 * message (LOST MESSAGE).  Until then, lines. */
+			s->in = IN_LINE;
+			s->line_len = 0;
+			s->gated = 0;
+			s->c_quiet = 1;
+			s->d_unsure = 1;
+		}
 		if (s->in == IN_DATA && s->c_gap && s->q_len == 0 && !s->hunt && !answered) {
 			/* While a message is sent the server says nothing but
 			 * its verdict: the terminator fell in the client's gap

@@ -73,7 +73,8 @@
  *	ones it sent after the gap; for a pipelined burst, the replies after the gap are held
  *	until the 354 that answers its DATA and go to the commands right
  *	before it (the lost ones were the oldest); the burst's transaction
- *	is flagged gap.
+ *	is flagged gap.  When the reply to DATA may be in the gap (354 or a
+ *	refusal), the client's next line tells: a command, or the message.
  *
  * MID-STREAM (mt_smtp_init_midstream)
  *	The automaton starts "hunting": nothing is reported, no command is

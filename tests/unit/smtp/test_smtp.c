@@ -2140,6 +2140,52 @@ test_lost_bdat_line_chunk_is_not_parsed_as_commands(void **state)
 	assert_int_equal(r.bad, 0);
 }
 
+/* DATA's refusal (503 after every RCPT was refused) fell in a gap: the
+ * client's RSET and its next transaction are commands, not message text
+ * (e2e --bdat 40 --drop 2, seed 1, 203.0.113.201:48901). */
+static void
+test_lost_data_refusal_next_commands_are_commands(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+	S(s, "250 OK\r\n550 Unrouteable address\r\n503-All RCPT commands were rejected:\r\n");
+	G(s, MT_DIR_S2C, 40);
+	C(s, "RSET\r\n");
+	S(s, "250 Reset OK\r\n");
+	C(s, "MAIL FROM:<c@x>\r\nRCPT TO:<d@y>\r\nDATA\r\n");
+	S(s, "250 OK\r\n250 Accepted\r\n354 go\r\n");
+	C(s, "two\r\n.\r\n");
+	S(s, "250 queued\r\n");
+	mt_smtp_close(s);
+	EXPECT_IN(&r, "begin c@x\nrcpt d@y\nreply 250\nrcpt_reply 0 250\nreply 250\n"
+		      "reply 354\nreply 250\nflags pipelined\nend accepted 250 [two\\r\\n]\n");
+	assert_int_equal(r.bad, 0);
+}
+
+/* DATA's 354 fell in a gap: the message follows as usual (dot-unstuffed)
+ * and is kept, flagged gap; its verdict ends it. */
+static void
+test_lost_354_message_follows_flagged_gap(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+	S(s, "250 OK\r\n250 Accepted\r\n");
+	G(s, MT_DIR_S2C, 40);
+	C(s, "Subject: x\r\n\r\n..dot\r\n.\r\n");
+	S(s, "250 queued\r\n");
+	mt_smtp_close(s);
+	EXPECT_IN(&r, "flags pipelined gap\nend accepted 250 [Subject: x\\r\\n\\r\\n.dot\\r\\n]\n");
+	assert_int_equal(r.bad, 0);
+}
+
 /* ---- mid-stream pickup (issue 3) ---- */
 
 /* Picked up inside a message: nothing until MAIL FROM answered 250. */
@@ -2761,6 +2807,8 @@ main(void)
 		cmocka_unit_test(test_lost_rcpt_reply_and_cut_data_line_354_starts_message),
 		cmocka_unit_test(test_lost_burst_replies_and_terminator_verdict_ends_message),
 		cmocka_unit_test(test_lost_bdat_line_chunk_is_not_parsed_as_commands),
+		cmocka_unit_test(test_lost_data_refusal_next_commands_are_commands),
+		cmocka_unit_test(test_lost_354_message_follows_flagged_gap),
 		cmocka_unit_test(test_midstream_gap_in_ehlo_reply_then_mail_pairs_right),
 		cmocka_unit_test(test_midstream_verdict_after_lost_dot_ends_the_message),
 		cmocka_unit_test(test_midstream_inside_message_reports_nothing_until_mail),
