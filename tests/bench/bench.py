@@ -448,14 +448,18 @@ def stages_summary(jobs, res):
                                      wk_packets=wk))
     off = res.get("replay 1 lcore, stage_cycles off")
     on = res.get("replay 1 lcore, stage_cycles on")
+    # the cost of stage_cycles: median of per-round on/off ratios, and the
+    # ratio of the fastest runs (load only ever adds time)
     if off and on:
         out["overhead"] = dict(ratio=median([a["s"] / b["s"] for a, b in zip(on, off)]),
-                               all=[a["s"] / b["s"] for a, b in zip(on, off)])
+                               all=[a["s"] / b["s"] for a, b in zip(on, off)],
+                               min_ratio=min(a["s"] for a in on) / min(b["s"] for b in off))
     off = res.get("replay 1 lcore, stage_cycles off + default.rules")
     on = res.get("replay 1 lcore, stage_cycles on + default.rules")
     if off and on:
         out["overhead_rules"] = dict(ratio=median([a["s"] / b["s"] for a, b in zip(on, off)]),
-                                     all=[a["s"] / b["s"] for a, b in zip(on, off)])
+                                     all=[a["s"] / b["s"] for a, b in zip(on, off)],
+                                     min_ratio=min(a["s"] for a in on) / min(b["s"] for b in off))
     base = [x for x in out["scale"] if x["workers"] == 1]
     for x in out["scale"]:
         if base:
@@ -520,8 +524,9 @@ def main():
     for n in ("tcpflow", "tshark", "mailsnarf"):
         if PEERS and "mailtapd" in parts and n not in peer_names:
             log("peer %s: not installed, skipped" % n)
-    rp_jobs = (("replay 1 lcore (replayer on CPU 1)", 1, shm),
-               ("replay 2 lcores (writer + replayer on CPU 1)", 2, shm)) if "replay" in parts else ()
+    # with the stages part, "replay 1 lcore, stage_cycles off" is the 1-lcore replay row
+    rp_jobs = ((("replay 1 lcore (replayer on CPU 1)", 1, shm),) if "stages" not in parts else ()) + \
+        (("replay 2 lcores (writer + replayer on CPU 1)", 2, shm),) if "replay" in parts else ()
     # stages: per-stage cycles (memory source, 1 lcore: the clean layout on
     # 2 CPUs), the accounting's cost (on/off, same round), and worker scaling
     # (net_pcap, offline so lossless, RX + writer on lcore 0, workers on
@@ -616,6 +621,10 @@ def main():
             + "  " + "  ".join("%s %.2fs" % (k, v[-1][0]) for k, v in peer_res.items())
             + ("  scanstage %.2fs raw %.2fs" % (scanr[-1]["stage"]["s"], scanr[-1]["raw_decoded"]["s"])
                if scanr else "")))
+    if st_res.get("replay 1 lcore, stage_cycles off"):
+        res["replay 1 lcore (replayer on CPU 1)"] = [
+            (x["s"], x["rss"], x["mails"]) for x in st_res["replay 1 lcore, stage_cycles off"]]
+        cmds["replay 1 lcore (replayer on CPU 1)"] = cmds["replay 1 lcore, stage_cycles off"]
     for name, v in res.items():
         if v:
             rows[name] = dict(s=median([x[0] for x in v]), rss=median([x[1] for x in v]),
@@ -704,8 +713,9 @@ def stages_table(st, r):
     for k, what in (("overhead", ""), ("overhead_rules", " + default.rules")):
         if k in st:
             log("  cost of stage_cycles: replay 1 lcore%s on/off time ratio %.3f (median of "
-                "rounds; per round %s)" % (what, st[k]["ratio"], " ".join(
-                    "%.3f" % y for y in st[k]["all"])))
+                "rounds; per round %s); fastest on / fastest off %.3f" % (
+                    what, st[k]["ratio"], " ".join("%.3f" % y for y in st[k]["all"]),
+                    st[k].get("min_ratio", 0)))
     if st.get("scale"):
         log("")
         log("worker scaling (mailtapd, net_pcap offline = lossless, spool /dev/shm, "

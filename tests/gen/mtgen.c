@@ -1592,9 +1592,10 @@ build_frame(struct sess *s, enum dir d, uint8_t flags, uint32_t seq,
 
 /*
  * --noise: one frame of other traffic, in its own time slot: UDP to port
- * 53 or 123, or TCP (ACK|PSH, no handshake) to port 80 or 443, between a
- * client of the SMTP pools and 192.0.2.80 (no SMTP server), random
- * payload.  Its own random stream; IPv4, valid checksums.
+ * 53 or 123, or TCP (ACK|PSH, no handshake) to port 80 or 443, between
+ * one of 32 clients of the SMTP pools (16 source ports each: a few
+ * thousand "flows") and 192.0.2.80 (no SMTP server), random payload.  Its
+ * own random stream; IPv4, valid checksums.
  */
 static void
 write_noise(void)
@@ -1622,13 +1623,13 @@ write_noise(void)
 	ip[12] = 198;
 	ip[13] = 51;
 	ip[14] = 100;
-	ip[15] = (uint8_t)rng_range(r, 1, 254);
+	ip[15] = (uint8_t)rng_range(r, 1, 32);
 	ip[16] = 192;
 	ip[17] = 0;
 	ip[18] = 2;
 	ip[19] = 80;
 	put16(ip + 10, csum_fold(csum_add(0, ip, 20)));
-	put16(l4, (uint16_t)rng_range(r, PORT_LO, PORT_HI));
+	put16(l4, (uint16_t)(PORT_LO + rng_below(r, 16)));
 	put16(l4 + 2, ports[which]);
 	for (i = 0; i < plen; i++) {
 		if ((i & 7) == 0)
