@@ -181,3 +181,27 @@ example mail_bad 501 5.1.7 Sender address malformed
 example unknown 421 4.5.0 Too many errors, bye
 example nul 500 5.5.1 Unknown command
 example long 554 error reading command: line too long
+
+rule qpsmtpd
+vendor qpsmtpd project (Ask Bjørn Hansen et al.)
+product qpsmtpd
+family open-source-mta
+# qpsmtpd 0.94 (Perl), Debian 12 qpsmtpd, forkserver with Debian's plugin
+# list minus the DNS blocklists (tests/fp/fixtures/qpsmtpd, run by
+# tests/fp/servers.py).  HELP names it even behind a generic greeting
+# (smtpgreeting); check_earlytalker delays the greeting (banner `slow`).
+version banner /^220 \S+ ESMTP qpsmtpd (\d[\w.]*) ready/
+when banner 5 /^220 \S+ ESMTP qpsmtpd \d/
+when help 6 /^214-This is qpsmtpd\b/
+when rcpt_first 5 /^503 Use MAIL before RCPT$/
+when mail_bad 5 /^501 could not parse your mail from command$/
+when quit 3 /^221 \S+ closing connection\. Have a wonderful day\.$/
+when ehlo 2 /^250-\S+ Hi \S+ \[[^\]]+\]$/
+when unknown 1 /^500 Unrecognized command$/
+example banner 220 mx.qpsmtpd.test ESMTP qpsmtpd 0.94 ready; send us your mail, but not your spam.
+example help 214-This is qpsmtpd 0.94\n214-See http://smtpd.develooper.com/\n214 To report bugs or send comments, mail to <ask@develooper.com>.
+example rcpt_first 503 Use MAIL before RCPT
+example mail_bad 501 could not parse your mail from command
+example quit 221 mx.qpsmtpd.test closing connection. Have a wonderful day.
+example ehlo 250-mx.qpsmtpd.test Hi Unknown [127.0.0.1]\n250-PIPELINING\n250 8BITMIME
+example unknown 500 Unrecognized command

@@ -63,6 +63,7 @@ USERS = {  # name: (uid, gid, group)
     "opensmtpq": (60103, 60103, "opensmtpq"),
     "courier": (60104, 60104, "courier"),
     "smmsp": (60105, 60105, "smmsp"),
+    "qpsmtpd": (60106, 60106, "qpsmtpd"),
 }
 
 
@@ -627,6 +628,40 @@ class Chasquid(Sandbox):
                 "-logfile", os.path.join(self.dir, "chasquid.log")]
 
 
+class Qpsmtpd(Sandbox):
+    """qpsmtpd 0.94 (Perl, Debian `qpsmtpd`) with the Perl modules it needs
+    unpacked beside it; Debian's plugin list minus the DNS blocklists and
+    the debconf-made queue include (no DNS, nothing delivered)."""
+    NAME = "qpsmtpd"
+    PKGS = ["qpsmtpd", "libnet-dns-perl", "libmailtools-perl", "libipc-shareable-perl",
+            "libdigest-hmac-perl", "libmail-spf-perl", "libsocket6-perl",
+            "libio-socket-inet6-perl", "libnet-ip-perl", "libnet-domain-tld-perl",
+            "libtimedate-perl"]
+    USERS = ("qpsmtpd",)
+
+    def prepare(self):
+        self.writefile("etc/qpsmtpd/plugins", "check_earlytalker action log\ncheck_relay\n"
+                       "check_spamhelo\ncheck_badmailfrom\ncheck_badrcptto\ncheck_loop\n"
+                       "rcpt_ok\n")
+        self.writefile("etc/qpsmtpd/logging", "logging/warn LOGINFO\n")
+        self.writefile("etc/qpsmtpd/me", self.hostname + "\n")
+        if self.banner == "generic":
+            self.writefile("etc/qpsmtpd/smtpgreeting", "%s ESMTP\n" % GENERIC_HOST)
+
+    def setup(self):
+        return ["mkdir -p /var/spool/qpsmtpd", "chown qpsmtpd:qpsmtpd /var/spool/qpsmtpd",
+                "chmod 700 /var/spool/qpsmtpd", "cd /usr/share/qpsmtpd"]
+
+    def env(self):
+        e = super().env()
+        e["QPSMTPD_CONFIG"] = "/etc/qpsmtpd"   # as Debian's init script sets it
+        return e
+
+    def argv(self):
+        return ["/usr/bin/qpsmtpd-forkserver", "-l", self.ip, "-p", str(self.port),
+                "-u", "qpsmtpd"]
+
+
 class Aiosmtpd(Sandbox):
     NAME = "aiosmtpd"
     OVERLAY = ("etc",)
@@ -685,10 +720,11 @@ class PySmtpd(Sandbox):
 
 
 SERVERS = {c.NAME: c for c in (Postfix, Exim, OpenSMTPD, Sendmail, Courier, Chasquid,
-                               Aiosmtpd, PySmtpd)}
+                               Qpsmtpd, Aiosmtpd, PySmtpd)}
 # the rule each server must be named by ("unknown": no rule on purpose)
 EXPECT = {"postfix": "postfix", "exim": "exim", "opensmtpd": "opensmtpd",
           "sendmail": "sendmail", "courier": "courier", "chasquid": "chasquid",
+          "qpsmtpd": "qpsmtpd",
           "aiosmtpd": "aiosmtpd",
           "pysmtpd": "unknown"}
 

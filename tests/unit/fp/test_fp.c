@@ -178,6 +178,13 @@ static void test_chasquid_hidden(void **s)
 	check_known("chasquid/generic-banner.txt", "chasquid", NULL);
 }
 
+static void test_qpsmtpd(void **s) { (void)s; check_known("qpsmtpd/default.txt", "qpsmtpd", "0.94"); }
+static void test_qpsmtpd_hidden(void **s)
+{
+	(void)s;
+	check_known("qpsmtpd/generic-banner.txt", "qpsmtpd", NULL);
+}
+
 /* Products that cannot run here, from their documented replies
  * (tests/fp/fixtures/documented/README.md). */
 static void test_documented_exchange(void **s) { (void)s; check_known("documented/exchange.txt", "exchange", NULL); }
@@ -207,6 +214,7 @@ test_generic_banner_all_known(void **state)
 		{ "sendmail/default.txt", "sendmail" },
 		{ "courier/default.txt", "courier" },
 		{ "chasquid/default.txt", "chasquid" },
+		{ "qpsmtpd/default.txt", "qpsmtpd" },
 	};
 	struct mt_fp_obsset *set = calloc(1, sizeof(*set));
 	struct mt_fp_verdict v;
@@ -273,6 +281,8 @@ main(void)
 		cmocka_unit_test(test_courier_hidden),
 		cmocka_unit_test(test_chasquid),
 		cmocka_unit_test(test_chasquid_hidden),
+		cmocka_unit_test(test_qpsmtpd),
+		cmocka_unit_test(test_qpsmtpd_hidden),
 		cmocka_unit_test(test_documented_exchange),
 		cmocka_unit_test(test_documented_qmail),
 		cmocka_unit_test(test_documented_cisco_esa),
