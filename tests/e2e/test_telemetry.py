@@ -342,3 +342,65 @@ def test_counters_agree_with_capture_and_spool(tmp, netns):
     shutil.rmtree("/var/run/dpdk/" + prefix, ignore_errors=True)
     assert p.returncode == 0, err[-3000:]
     assert "all identities hold" in out, out[-3000:]
+
+
+def test_offline_run_answers_with_gauges_once_its_workers_exit(tmp):
+    """An offline run (a capture file) drains and its workers exit before the
+    writer and the process do: in that window /mailtap/flows answers from
+    the gauges the worker published last, with "list": "worker exited",
+    and never touches the table.  The window is short (the writer's last
+    batches, fsync per batch, then the summary), so the test polls the
+    socket as fast as it can and tries again (bounded) until it saw it."""
+    pcap, truth = mtgen(tmp, "off", "--sessions", 3000, "--concurrency", 50,
+                        "--max-size", 4000, "--seed", 5)
+    sessions = len(pcap_replay.flows_at(pcap_replay.frames(pcap), 10 ** 9))
+    conf = os.path.join(tmp, "off.conf")
+    with open(conf, "w") as f:
+        f.write(CONF.replace("segment_max_age_s = 1", "fsync = mail"))
+    import socket
+    for attempt in range(5):
+        prefix = "mt-e2e-tel-off-%d-%d" % (os.getpid(), attempt)
+        path = "/var/run/dpdk/%s/dpdk_telemetry.v2" % prefix
+        p = subprocess.Popen([os.path.join(BIN, "mailtapd")] + lcores_arg(3) +
+                             ["--no-pci", "--file-prefix", prefix] + eal_mem() +
+                             ["--vdev", "net_pcap0,rx_pcap=" + pcap, "--", "--config", conf,
+                              "--spool", os.path.join(tmp, "spool-%d" % attempt)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        seen, s, t0 = {}, None, time.time()
+        try:
+            while p.poll() is None and time.time() - t0 < 120:
+                try:
+                    if s is None:
+                        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+                        s.connect(path)
+                        s.recv(16384)
+                    s.send(b"/mailtap/flows,0")
+                    v = json.loads(s.recv(1 << 16))["/mailtap/flows"]
+                except (OSError, ValueError, KeyError):
+                    if s is not None:
+                        s.close()
+                    s = None
+                    time.sleep(0.005)
+                    continue
+                if v is not None:
+                    seen.setdefault(v["list"], v)
+        finally:
+            if s is not None:
+                s.close()
+            out, err = p.communicate(timeout=120)
+            shutil.rmtree("/var/run/dpdk/" + prefix, ignore_errors=True)
+        assert p.returncode == 0, err[-2000:]
+        assert set(seen) <= {"ok", "worker exited"}, seen
+        if "ok" in seen:
+            assert seen["ok"]["state"] in ("running", "exited")
+        if "worker exited" in seen:
+            g = seen["worker exited"]
+            assert g["state"] == "exited" and "client" not in g and "flows_total" not in g
+            # drained: nothing tracked; every connection of the capture was
+            # in the table at once (nothing expires within the hour)
+            assert g["active"] == 0 and g["handshake"] + g["established"] + g["closing"] == 0
+            assert g["high_water"] == sessions, (g, sessions)
+            assert g["ooo_bytes"] == 0 and g["ooo_pieces"] == 0
+            break
+    else:
+        pytest.fail("never saw the workers exited in 5 runs: %s" % seen)
