@@ -25,9 +25,9 @@
  *     writes the buffer only when a new request comes.  A worker that has
  *     exited (offline run drained) or is stuck longer than the wait gets
  *     an answer with the gauges only and "list": "worker exited" or
- *     "worker busy" (one not started yet is waited for like a busy one).  Telemetry serves each client from its own thread:
- *     a mutex per worker orders the control threads (the worker never
- *     takes it).
+ *     "worker busy" (one not started yet is waited for like a busy
+ *     one).  Telemetry serves each client from its own thread: a mutex
+ *     per worker orders the control threads (the worker never takes it).
  *
  * The blocks are static: a command arriving after the pipeline is freed
  * reads the last gauges, never freed memory.

@@ -1048,10 +1048,12 @@ test_policy_servers_file_errors(void **state)
  *                            read error                 test_err_read_errors (below)
  *  conf_scan_section         no ']' / text after ']'    test_err_section_header
  *                            name too long              test_err_name_too_long
- *                            unknown / duplicate        test_err_unknown_section, test_err_duplicates
+ *                            unknown / duplicate        test_err_unknown_section,
+ *                                                       test_err_duplicates
  *  conf_scan_entry           no '='                     test_err_no_equals
  *                            missing key name           test_err_misc_lines
- *                            key name / value too long  test_err_name_too_long, test_err_value_too_long
+ *                            key name / value too long  test_err_name_too_long,
+ *                                                       test_err_value_too_long
  *                            key before [section]       test_err_key_before_section (both forms)
  *                            unknown key (both forms)   test_err_unknown_key
  *                            duplicate key              test_err_duplicates
