@@ -98,6 +98,14 @@ def unpack(name, pkgs):
     """build/fp-root/NAME with every package of pkgs unpacked (dpkg -x);
     redone when the package set changes.  Returns (tree, None) or
     (None, reason)."""
+    import fcntl
+    os.makedirs(TREES, exist_ok=True)
+    with open(os.path.join(TREES, ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)     # parallel test runs share build/
+        return _unpack(name, pkgs)
+
+
+def _unpack(name, pkgs):
     why = fetch(pkgs)
     if why:
         return None, why
@@ -438,7 +446,7 @@ alias_maps =
 alias_database =
 local_recipient_maps =
 biff = no
-{banner}""".format(d=d, h=self.hostname, ip=self.ip, banner=banner))
+{banner}""".format(d=d, h=self.hostname, banner=banner))
         with open(os.path.join(self.cfg, "master.cf"), "w") as f:
             f.write("""{ip}:{port} inet n - n - - smtpd
 pickup    unix  n       -       n       60      1       pickup
