@@ -186,21 +186,21 @@ static void test_qpsmtpd_hidden(void **s)
 }
 
 /* Products that cannot run here, from their documented replies
- * (tests/fp/fixtures/documented/README.md). */
-static void test_documented_exchange(void **s) { (void)s; check_known("documented/exchange.txt", "exchange", NULL); }
-static void test_documented_qmail(void **s) { (void)s; check_known("documented/qmail.txt", "qmail", NULL); }
+ * (tests/fp/documented/README.md). */
+static void test_documented_exchange(void **s) { (void)s; check_known("../documented/exchange.txt", "exchange", NULL); }
+static void test_documented_qmail(void **s) { (void)s; check_known("../documented/qmail.txt", "qmail", NULL); }
 static void test_documented_cisco_esa(void **s)
 {
 	(void)s;
-	check_known("documented/cisco-esa.txt", "cisco-esa", NULL);
+	check_known("../documented/cisco-esa.txt", "cisco-esa", NULL);
 }
 static void test_documented_cisco_pix(void **s)
 {
 	(void)s;
-	check_known("documented/cisco-pix.txt", "cisco-pix-mailguard", NULL);
+	check_known("../documented/cisco-pix.txt", "cisco-pix-mailguard", NULL);
 }
 /* One documented non-banner reply: below the bar, so unknown. */
-static void test_documented_postini_unknown(void **s) { (void)s; check_unknown("documented/postini.txt"); }
+static void test_documented_postini_unknown(void **s) { (void)s; check_unknown("../documented/postini.txt"); }
 
 /* The goal of issue 8: every known server right from behaviour alone. */
 static void
