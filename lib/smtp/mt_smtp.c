@@ -2203,6 +2203,30 @@ mt_smtp_init_midstream(struct mt_smtp *s, const struct mt_smtp_ops *ops, void *c
 	s->rbuf_off = 1; /* commands seen while hunting are placeholders */
 }
 
+/*
+ * A gap of exactly the octets that complete the command line begun as one
+ * without argument ("RSE" + 3 lost: "T" CR LF): the line was that command.
+ * The tap counts lost octets exactly, so nothing else fits in the gap.
+ * Completes s->line and returns 1 if so.
+ */
+static int
+gap_completes(struct mt_smtp *s, uint32_t n)
+{
+	static const char *const bare[] = { "DATA\r\n", "RSET\r\n", "QUIT\r\n", "NOOP\r\n",
+					    "STARTTLS\r\n" };
+	size_t i, vl, have = s->line_len;
+
+	for (i = 0; i < MT_ARRAY_SIZE(bare); i++) {
+		vl = strlen(bare[i]); /* with CR LF */
+		if (have == 0 || have >= vl || n != vl - have || !ci_eq(s->line, bare[i], have))
+			continue;
+		memcpy(s->line + have, bare[i] + have, vl - 2 > have ? vl - 2 - have : 0);
+		s->line_len = (uint16_t)(vl - 2);
+		return 1;
+	}
+	return 0;
+}
+
 void
 mt_smtp_gap(struct mt_smtp *s, enum mt_dir dir, uint32_t n)
 {
@@ -2286,6 +2310,10 @@ mt_smtp_gap(struct mt_smtp *s, enum mt_dir dir, uint32_t n)
 		return;
 	case IN_SKIP:
 	case IN_LINE:
+		if (s->in == IN_LINE && s->c_tail == 0 && gap_completes(s, n)) {
+			line_done(s); /* nothing else was lost */
+			return;
+		}
 		if (s->c_tail == TAIL_QUEUED) {
 			/* a second gap in the line the last one cut: it is
 			 * queued already */

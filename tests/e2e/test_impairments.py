@@ -97,3 +97,46 @@ def test_midstream_capture_never_claims_half_a_mail(tmp, gen_dir):
     problems, n_unaffected, _ = check(r.spool, tdir)
     assert not problems, "\n".join(problems[:20]) + "\n" + str(r)
     assert n_unaffected > 100 and r.counter("wk_flows_midstream") > 0, r
+
+
+# The mixes that traced the pairing of replies to commands across gaps
+# (issue 3): loss together with reordering, random segment boundaries,
+# pipelining, BDAT, refused recipients and sessions picked up mid-stream.
+HARSH = ["--sessions", 300, "--concurrency", 60, "--mails-per-session", "1-3",
+         "--split", "random", "--pipelining", 30, "--drop", 2, "--reorder", 20,
+         "--midstream", 20]
+
+
+@pytest.mark.parametrize("name,extra,seed", [
+    ("harsh", [], 2),
+    ("harsh", [], 5),
+    ("bdat", ["--bdat", 40, "--rcpt-reject", 10], 6),
+    ("bdat", ["--bdat", 40, "--rcpt-reject", 10], 4),
+])
+def test_loss_midstream_pipelining_mix_keeps_every_unaffected_mail(tmp, gen_dir, name, extra,
+                                                                   seed):
+    pcap, tdir = mtgen(gen_dir, "%s-%d" % (name, seed), *HARSH, *extra, "--seed", seed)
+    r = mailtapd(tmp, [pcap], lcores=2, config=TEST_CONF)
+    assert r.rc == 0, r
+    problems, n_unaffected, flagged = check(r.spool, tdir)
+    assert not problems, "\n".join(problems[:20]) + "\n" + str(r)
+    assert n_unaffected > 150 and flagged > 20, (n_unaffected, flagged)
+    assert r.counter("wk_gaps") > 0 and r.counter("wk_flows_midstream") > 0, r
+
+
+def test_heavy_loss_never_claims_a_wrong_mail_complete(tmp, gen_dir):
+    """5% loss, duplicates, overlaps with other bytes, 30% mid-stream: some
+    unaffected mails can be lost with their neighbours (a gap can take a
+    command whose effect no later byte reveals), but no mail is ever
+    called complete unless it is a real mail, whole, with its envelope."""
+    pcap, tdir = mtgen(gen_dir, "heavy", "--sessions", 300, "--concurrency", 60,
+                       "--mails-per-session", "1-3", "--split", "random", "--pipelining", 50,
+                       "--drop", 5, "--reorder", 30, "--duplicate", 10, "--overlap", 10,
+                       "--midstream", 30, "--ipv6", 20, "--vlan", 10, "--seed", 5)
+    r = mailtapd(tmp, [pcap], lcores=2, config=TEST_CONF)
+    assert r.rc == 0, r
+    problems, n_unaffected, flagged = check(r.spool, tdir)
+    wrong = [p for p in problems if "marked complete" in p]
+    assert not wrong, "\n".join(wrong[:20]) + "\n" + str(r)
+    assert len(problems) <= n_unaffected // 20, "\n".join(problems[:20])
+    assert n_unaffected > 40 and flagged > 50, (n_unaffected, flagged)

@@ -2186,6 +2186,33 @@ test_lost_354_message_follows_flagged_gap(void **state)
 	assert_int_equal(r.bad, 0);
 }
 
+/* The gap took exactly "T" CR LF of "RSET": the line was RSET (the tap
+ * counts lost octets, and nothing else fits), so the next MAIL starts a
+ * transaction of its own instead of nesting in the refused one (e2e
+ * --bdat 40 --drop 2, seed 4, 203.0.113.64:60654). */
+static void
+test_gap_taking_exactly_the_rest_of_rset_is_rset(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+	S(s, "250 OK\r\n550 no such user\r\n554 no valid recipients\r\n");
+	C(s, "RSE");
+	G(s, MT_DIR_C2S, 3);
+	C(s, "MAIL FROM:<c@x>\r\nRCPT TO:<d@y>\r\nRCPT TO:<e@y>\r\nDATA\r\n");
+	S(s, "250 Reset OK\r\n250 OK\r\n250 OK\r\n250 OK\r\n354 go\r\n");
+	C(s, "two\r\n.\r\n");
+	S(s, "250 queued\r\n");
+	mt_smtp_close(s);
+	EXPECT_IN(&r, "begin c@x\nrcpt d@y\nrcpt e@y\nreply 250\nrcpt_reply 0 250\nreply 250\n"
+		      "rcpt_reply 1 250\nreply 250\nreply 354\nreply 250\nflags pipelined\n"
+		      "end accepted 250 [two\\r\\n]\n");
+	assert_int_equal(r.bad, 0);
+}
+
 /* ---- mid-stream pickup (issue 3) ---- */
 
 /* Picked up inside a message: nothing until MAIL FROM answered 250. */
@@ -2809,6 +2836,7 @@ main(void)
 		cmocka_unit_test(test_lost_bdat_line_chunk_is_not_parsed_as_commands),
 		cmocka_unit_test(test_lost_data_refusal_next_commands_are_commands),
 		cmocka_unit_test(test_lost_354_message_follows_flagged_gap),
+		cmocka_unit_test(test_gap_taking_exactly_the_rest_of_rset_is_rset),
 		cmocka_unit_test(test_midstream_gap_in_ehlo_reply_then_mail_pairs_right),
 		cmocka_unit_test(test_midstream_verdict_after_lost_dot_ends_the_message),
 		cmocka_unit_test(test_midstream_inside_message_reports_nothing_until_mail),
