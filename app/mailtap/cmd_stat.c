@@ -21,6 +21,7 @@
 #include "stats_client.h"
 
 int cmd_stat_flows(int argc, char **argv);
+int mt_stat_flows_prom(FILE *f, struct mt_tel *t, struct mt_err *err); /* cmd_stat_flows.c */
 int cmd_stat_servers(int argc, char **argv); /* cmd_stat_servers.c */
 
 static const char usage_text[] =
@@ -36,7 +37,8 @@ static const char usage_text[] =
 	"                    high-water marks); ports' ethdev counters below\n"
 	"  --json            one JSON object per sample: lcores, total, ports\n"
 	"  --prometheus      Prometheus text exposition: mailtap_<counter>{lcore=\"N\"},\n"
-	"                    mailtap_port_<counter>{port=\"N\"}\n"
+	"                    mailtap_port_<counter>{port=\"N\"}, and the flow tables'\n"
+	"                    gauges mailtap_flow_<gauge>{worker=\"W\"}\n"
 	"  --watch SECONDS   repeat every SECONDS (the table is redrawn like top);\n"
 	"                    the table's rates are over this interval (default 1)\n"
 	"  --count N         stop after N outputs (default 1, or unlimited with --watch)\n"
@@ -431,6 +433,8 @@ cmd_stat(int argc, char **argv)
 			break;
 		case FMT_PROM:
 			print_prom(stdout, cur);
+			if (mt_stat_flows_prom(stdout, &t, &err) != 0)
+				goto fail;
 			break;
 		}
 		fflush(stdout);

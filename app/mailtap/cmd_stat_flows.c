@@ -14,6 +14,7 @@
 #include "stats_client.h"
 
 int cmd_stat_flows(int argc, char **argv);
+int mt_stat_flows_prom(FILE *f, struct mt_tel *t, struct mt_err *err);
 
 static const char usage_text[] =
 	"usage: mailtap stat flows [--prefix P | --socket PATH] [--json]\n"
@@ -283,6 +284,82 @@ print_table(FILE *f, const struct mt_tel *t, struct worker_view *v, unsigned n, 
 		each_flow(&v[w], limit, f, flow_row);
 	}
 	fputs("(* picked up mid-stream; ages in seconds)\n", f);
+}
+
+/*
+ * The flow gauges in Prometheus text format (for mailtap stat
+ * --prometheus): mailtap_flow_<gauge>{worker="W"}, and the active flows
+ * by class as mailtap_flow_class{worker="W",class="..."}.  Nothing when
+ * the daemon has no /mailtap/flows.  0, or -1 with err set.
+ */
+int
+mt_stat_flows_prom(FILE *f, struct mt_tel *t, struct mt_err *err)
+{
+	static const struct {
+		const char *name, *key, *help;
+		double scale;
+	} g[] = {
+		{ "capacity", "capacity", "flow table slots of the worker ([flow] max_flows)", 1 },
+		{ "active", "active", "connections the worker tracks now", 1 },
+		{ "high_water", "high_water", "most connections tracked at once since start", 1 },
+		{ "oldest_age_seconds", "oldest_age_ms", "age of the oldest connection tracked",
+		  1e-3 },
+		{ "ooo_bytes", "ooo_bytes", "octets held out of order by the worker now", 1 },
+		{ "ooo_pieces", "ooo_pieces", "segments held out of order by the worker now", 1 },
+		{ "ooo_pieces_max", "ooo_pieces_max", "the worker's budget of held segments", 1 },
+	};
+	static const char *const cls[] = { "handshake", "established", "closing" };
+	struct mt_json *ids = NULL, **w = NULL;
+	size_t n = 0, i, k;
+	char q[64];
+	int rc = 0;
+
+	if (mt_tel_query(t, "/mailtap/flows", &ids, err) != 0)
+		return -1;
+	if (ids->type != MT_JSON_ARR || ids->n == 0)
+		goto out;
+	w = calloc(ids->n, sizeof(*w));
+	if (w == NULL) {
+		rc = mt_err_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < ids->n; i++) {
+		if (ids->kid[i].type != MT_JSON_NUM || !ids->kid[i].is_u64)
+			continue;
+		snprintf(q, sizeof(q), "/mailtap/flows,%" PRIu64, ids->kid[i].u64);
+		if (mt_tel_query(t, q, &w[n], err) != 0) {
+			rc = -1;
+			goto out;
+		}
+		if (w[n]->type != MT_JSON_OBJ) {
+			mt_json_free(w[n]);
+			w[n] = NULL;
+			continue;
+		}
+		n++;
+	}
+	for (k = 0; k < sizeof(g) / sizeof(g[0]); k++) {
+		fprintf(f, "# HELP mailtap_flow_%s %s\n# TYPE mailtap_flow_%s gauge\n", g[k].name,
+			g[k].help, g[k].name);
+		for (i = 0; i < n; i++) {
+			double v = (double)num(w[i], g[k].key) * g[k].scale;
+
+			fprintf(f, "mailtap_flow_%s{worker=\"%" PRIu64 "\"} %.15g\n", g[k].name,
+				num(w[i], "worker"), v);
+		}
+	}
+	fputs("# HELP mailtap_flow_class connections the worker tracks now, by timeout class\n"
+	      "# TYPE mailtap_flow_class gauge\n", f);
+	for (i = 0; i < n; i++)
+		for (k = 0; k < sizeof(cls) / sizeof(cls[0]); k++)
+			fprintf(f, "mailtap_flow_class{worker=\"%" PRIu64 "\",class=\"%s\"} %" PRIu64
+				"\n", num(w[i], "worker"), cls[k], num(w[i], cls[k]));
+out:
+	for (i = 0; w != NULL && i < n; i++)
+		mt_json_free(w[i]);
+	free(w);
+	mt_json_free(ids);
+	return rc;
 }
 
 static int

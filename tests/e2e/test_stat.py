@@ -94,7 +94,8 @@ def test_ports_command(live):
     assert telemetry(live, "/mailtap/ports,7", deadline) is None  # no such port
 
 
-PROM_SAMPLE = re.compile(r'^(mailtap_[a-z0-9_]+)\{(lcore|port)="(\d+)"\} (\d+)$')
+PROM_SAMPLE = re.compile(r'^(mailtap_[a-z0-9_]+)\{(lcore|port|worker)="(\d+)"'
+                         r'(?:,class="([a-z]+)")?\} ([0-9.e+-]+)$')
 
 
 def test_prometheus_exposition(live):
@@ -109,13 +110,17 @@ def test_prometheus_exposition(live):
             helps[name] = help_
         elif line.startswith("# TYPE "):
             name, typ = line[7:].split(" ")
-            assert typ == ("gauge" if is_max(name) else "counter") and name in helps
+            gauge = is_max(name) or name.startswith("mailtap_flow_")
+            assert typ == ("gauge" if gauge else "counter") and name in helps
             types[name] = typ
         else:
             m = PROM_SAMPLE.match(line)
             assert m, "bad sample line %r" % line
             assert m.group(1) in types          # TYPE before the samples
-            samples[(m.group(1), m.group(2), m.group(3))] = int(m.group(4))
+            key = (m.group(1), m.group(2), m.group(3)) + ((m.group(4),) if m.group(4) else ())
+            assert key not in samples
+            samples[key] = float(m.group(5)) if m.group(1) == \
+                "mailtap_flow_oldest_age_seconds" else int(m.group(5))
     for lc in before:
         for name in before[lc]:
             v = samples[("mailtap_" + name, "lcore", lc)]
@@ -123,6 +128,15 @@ def test_prometheus_exposition(live):
     assert helps["mailtap_rx_packets"] == "packets received from the ports"
     assert samples[("mailtap_port_ipackets", "port", "0")] > 0
     assert ("mailtap_port_imissed", "port", "0") in samples
+    # the flow table's gauges (net_null: no TCP, an empty table)
+    assert samples[("mailtap_flow_capacity", "worker", "0")] == 4096
+    assert samples[("mailtap_flow_active", "worker", "0")] == 0
+    assert samples[("mailtap_flow_ooo_pieces_max", "worker", "0")] > 0
+    for c in ("handshake", "established", "closing"):
+        assert samples[("mailtap_flow_class", "worker", "0", c)] == 0
+    assert {k[0] for k in samples if k[2:3] == ("0",) and k[1] == "worker"} == {
+        "mailtap_flow_" + g for g in ("capacity", "active", "high_water", "oldest_age_seconds",
+                                      "ooo_bytes", "ooo_pieces", "ooo_pieces_max", "class")}
 
 
 def parse_table(text):

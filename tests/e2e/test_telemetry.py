@@ -280,6 +280,16 @@ def test_counters_agree_with_capture_and_spool(tmp, netns):
         rows = [l.split() for l in r.stdout.splitlines() if re.match(r"^\d+\s", l)]
         assert [int(x[0]) for x in rows] == workers
         assert sum(int(x[4]) for x in rows) == len(expect)     # the active column
+        # and as Prometheus gauges
+        r = subprocess.run([MAILTAP, "stat", "--prefix", prefix, "--prometheus"],
+                           capture_output=True, text=True, timeout=60)
+        prom = dict((m.group(1), int(m.group(2))) for m in re.finditer(
+            r'^(mailtap_flow_(?:class|active)\{worker="\d+"(?:,class="\w+")?\}) (\d+)$',
+            r.stdout, re.M))
+        for w, g in gauges.items():
+            assert prom['mailtap_flow_active{worker="%d"}' % w] == g["active"]
+            for c in ("handshake", "established", "closing"):
+                assert prom['mailtap_flow_class{worker="%d",class="%s"}' % (w, c)] == g[c]
 
         # ---- 2. the rest
         assert netns.replay(pcap, cut, n_frames) == n_frames - cut
