@@ -1085,7 +1085,11 @@ test_policy_servers_file_errors(void **state)
  * Not reachable from a test without fault injection, each a guard with
  * its message: "out of memory" (calloc of a few hundred bytes), and
  * "rte_cfgfile_load failed" / "not found by rte_cfgfile" (the file
- * changed between the pre-scan and rte_cfgfile's own read).
+ * changed between the pre-scan and rte_cfgfile's own read).  Not
+ * reachable from a config at all: "more than 128 lcores" (128 distinct
+ * ids 0..127 at most) and "more than 1024 prefixes" in [policy] servers
+ * (255 bytes hold about 30); "more than 64 ports" and the servers_file
+ * limit are tested.
  */
 static void
 test_err_read_errors(void **state)
