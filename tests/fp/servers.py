@@ -188,7 +188,8 @@ class Sandbox:
         self.proc = None
         self.dir = None
         self.tree = None
-        self.skip = None      # why this server cannot run here
+        self.skip = None      # why this server truly cannot run here (not a failure)
+        self.error = None     # why it failed to start (a failure)
         self.greeting = None
         self.extra = []       # helper processes (proxy), stopped with us
 
@@ -292,15 +293,15 @@ class Sandbox:
         return "\n".join(lines) + "\n"
 
     def start(self):
-        """Prepare and launch (does not wait); sets self.skip if the server
-        cannot run here."""
+        """Prepare and launch (does not wait); sets self.error if it could
+        not be prepared, self.skip if it truly cannot run here."""
         if self.PKGS:
             self.tree, why = unpack(self.NAME, self.PKGS)
             if why:
-                self.skip = why
+                self.error = why
                 return self
         elif self.HOST_BINARY and not os.path.exists(self.HOST_BINARY):
-            self.skip = "%s missing (make deps)" % self.HOST_BINARY
+            self.error = "%s missing (make deps)" % self.HOST_BINARY
             return self
         self.dir = tempfile.mkdtemp(prefix="mt-fp-%s-" % self.key)
         os.chmod(self.dir, 0o755)   # servers drop privileges and must traverse it
@@ -695,7 +696,7 @@ class Aiosmtpd(Sandbox):
     def start(self):
         if subprocess.run([PY, "-c", "import aiosmtpd"], capture_output=True,
                           timeout=30).returncode != 0:
-            self.skip = "python3-aiosmtpd is not installed (make deps)"
+            self.error = "python3-aiosmtpd is not installed (make deps)"
             return self
         return super().start()
 
@@ -756,10 +757,10 @@ class Fleet:
             try:
                 s.start()
             except Exception as e:     # noqa: a failed setup is reported per server
-                s.skip = "setup failed: %s" % e
+                s.error = "setup failed: %s" % e
         deadline = time.time() + timeout
-        waiting = [s for s in self.servers if not s.skip]
-        self.failed = {}
+        self.failed = {s.key: s.error for s in self.servers if s.error}
+        waiting = [s for s in self.servers if not s.skip and not s.error]
         while waiting and time.time() < deadline:
             for s in list(waiting):
                 try:
