@@ -144,6 +144,8 @@ struct mt_smtp {
 	uint8_t s_gap_pre; /* commands queued before that gap (their replies
 			    * may be in it); later ones were sent after it */
 	uint8_t s_gap_wait; /* ... and only once the client had their replies */
+	uint8_t s_gap_msg; /* a gap in the replies during a message: maybe its
+			    * verdict (see data_end) */
 	uint8_t rs_on;     /* replies of a pipelined burst fell in a gap:
 			    * later ones wait for the 354 that places them */
 	uint8_t rs_n;
@@ -1127,6 +1129,8 @@ lost_data(struct mt_smtp *s)
 
 static void reply_apply(struct mt_smtp *s, unsigned code);
 static void data_end(struct mt_smtp *s);
+static unsigned data_waiting(const struct mt_smtp *s);
+static void resync_data_answered(struct mt_smtp *s, int with_reply);
 static const uint8_t *data_feed(struct mt_smtp *s, const uint8_t *p, const uint8_t *end);
 static int waits_reply(uint8_t kind);
 
@@ -1206,10 +1210,39 @@ resync_flush(struct mt_smtp *s)
  * ones is unknown, but not that the tap lost the oldest: replies come in
  * order.  So the replies seen after the gap are
  * held until the 354 that answers the burst's DATA, and then given to the
- * commands right before it; older ones lost theirs.  With no DATA waiting
+ * commands right before it; older ones lost theirs (and if there are more
+ * replies than commands seen, the first ones answered commands the tap
+ * lost).  With no DATA waiting
  * (or more replies than the queue holds) they go in order, oldest first.
  * Returns 1 if the reply was held.
  */
+/*
+ * The DATA waiting for its 354 was answered after all, by a refusal (the
+ * client sent a command instead of a message: with_reply, the last held
+ * reply was it) or by a 354 the tap lost (the message came: not
+ * with_reply).  The held replies go to the commands right before it.
+ */
+static void
+resync_data_answered(struct mt_smtp *s, int with_reply)
+{
+	unsigned d = data_waiting(s), n, k = s->rs_n;
+
+	if (d == s->q_len) {
+		resync_flush(s);
+		return;
+	}
+	n = with_reply ? d + 1 : d;
+	if (k > n) {
+		memmove(s->rs_code, s->rs_code + (k - n), n * sizeof(s->rs_code[0]));
+		s->rs_n = (uint8_t)n;
+	}
+	for (; k < n; n--)
+		(void)q_pop(s); /* their replies fell in the gap */
+	resync_flush(s);
+	if (!with_reply && s->q_len > 0 && s->q[s->q_head].kind == CMD_DATA)
+		(void)q_pop(s); /* its 354 fell in the gap */
+}
+
 static int
 resync_hold(struct mt_smtp *s, unsigned code)
 {
@@ -1224,7 +1257,14 @@ resync_hold(struct mt_smtp *s, unsigned code)
 		s->rs_code[s->rs_n++] = (uint16_t)code;
 		return 1;
 	}
-	for (k = s->rs_n; k < d; d--)
+	k = s->rs_n;
+	if (k > d) {
+		/* more replies than commands seen before the DATA: the first
+		 * ones answered commands a client-side gap took */
+		memmove(s->rs_code, s->rs_code + (k - d), d * sizeof(s->rs_code[0]));
+		s->rs_n = (uint8_t)d;
+	}
+	for (; k < d; d--)
 		(void)q_pop(s); /* their replies fell in the gap */
 	resync_flush(s);
 	return 0;
@@ -1234,6 +1274,7 @@ static void
 reply_done(struct mt_smtp *s, unsigned code)
 {
 	s->c_quiet = 0;
+	s->s_gap_msg = 0;
 	if (s->hunt) {
 		hunt_reply(s, code);
 		return;
@@ -1810,6 +1851,8 @@ lost_msg(struct mt_smtp *s, const char *l, size_t len)
 		/* the command was the DATA seen, its 354 was lost: the
 		 * message as usual, from this line */
 		s->d_unsure = 0;
+		if (s->rs_on)
+			resync_data_answered(s, 0);
 		s->in = IN_DATA;
 		s->dstate = D_BOL;
 		(void)data_feed(s, (const uint8_t *)l, (const uint8_t *)l + len);
@@ -1926,6 +1969,9 @@ line_done(struct mt_smtp *s)
 		lost_msg(s, l, len);
 		return;
 	}
+	if (s->rs_on && s->rs_n > 0 && kind != CMD_UNKNOWN && !s->hunt &&
+	    data_waiting(s) < s->q_len)
+		resync_data_answered(s, 1); /* a command, not the message */
 	if (!s->hunt && s->hold_txn != 0 && kind == CMD_UNKNOWN)
 		hunt_again(s); /* the candidate MAIL was message text */
 	if (s->hunt) {
@@ -2089,6 +2135,16 @@ static void
 data_end(struct mt_smtp *s)
 {
 	q_push(s, CMD_EOD, s->data_txn, 0);
+	if (s->s_gap_msg) {
+		/* a gap in the replies came during the message: it may hold
+		 * this verdict, as if it came now */
+		s->s_gap_msg = 0;
+		s->s_gap = 1;
+		s->s_gap_pre = s->q_len;
+		s->s_gap_wait = !s->piped;
+		if (s->piped)
+			s->rs_on = 1;
+	}
 	if (s->data_txn != 0 && s->data_txn == s->tx_id &&
 	    s->phase == PH_MSG) {
 		s->phase = PH_DONE;
@@ -2262,6 +2318,10 @@ mt_smtp_gap(struct mt_smtp *s, enum mt_dir dir, uint32_t n)
 		}
 		if (s->piped && s->q_len > 0)
 			s->rs_on = 1;
+		/* nothing waits while the client sends its message, but the
+		 * tap may declare a verdict lost before the end of data it
+		 * answers: data_end() takes the gap as its own */
+		s->s_gap_msg = s->in == IN_DATA && s->q_len == 0 && !s->hunt;
 		if (s->in == IN_DATA && !s->hunt && s->q_len > 0 && q_last(s)->kind == CMD_DATA &&
 		    s->dstate == D_BOL && !s->tx_octets) {
 			/* The DATA's reply may be in this gap: a 354, or a

@@ -2213,6 +2213,98 @@ test_gap_taking_exactly_the_rest_of_rset_is_rset(void **state)
 	assert_int_equal(r.bad, 0);
 }
 
+/* The tap declared the verdict lost before the end of the message it
+ * answers had been fed (a hole it cannot order); the client had pipelined
+ * its next MAIL, RCPT, DATA after the dot: they still pair (e2e --drop 5
+ * --midstream 30, seed 5, 198.51.100.231:54341). */
+static void
+test_verdict_lost_before_its_end_of_data_burst_pairs_right(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+	S(s, "250 ok\r\n250 ok\r\n354 go\r\n");
+	C(s, "one\r\n");
+	G(s, MT_DIR_S2C, 12); /* "250 2.0.0 Ok" */
+	C(s, ".\r\nMAIL FROM:<c@x>\r\nRCPT TO:<d@y>\r\nDATA\r\n");
+	S(s, ": queued as A67693451C\r\n250 ok\r\n250 ok\r\n354 go\r\n");
+	C(s, "two\r\n.\r\n");
+	S(s, "250 queued\r\n");
+	mt_smtp_close(s);
+	EXPECT_IN(&r, "begin c@x\nrcpt d@y\nreply 250\nrcpt_reply 0 250\nreply 250\n"
+		      "reply 354\nreply 250\nflags pipelined\nend accepted 250 [two\\r\\n]\n");
+	assert_int_equal(r.bad, 0);
+}
+
+/* A client-side gap took a pipelined MAIL and most of its RCPTs, a
+ * server-side gap the previous verdict: more replies come than commands
+ * were seen before DATA; the last ones go to the commands seen, and the
+ * next transaction pairs right (e2e --drop 5, seed 9, 198.51.100.30:51317). */
+static void
+test_more_replies_than_commands_seen_last_ones_pair(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+	S(s, "250 ok\r\n250 ok\r\n354 go\r\n");
+	C(s, "one\r\n.\r\n");
+	G(s, MT_DIR_C2S, 60); /* MAIL FROM:<e@x>, RCPT TO:<f1@y>, RCPT TO:<f2 */
+	C(s, "@y>\r\nDATA\r\n");
+	G(s, MT_DIR_S2C, 35); /* the verdict of "one" */
+	S(s, "cepted for delivery\r\n250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n");
+	C(s, "three\r\n.\r\n");
+	S(s, "250 queued\r\n");
+	C(s, "MAIL FROM:<g@x>\r\nRCPT TO:<h@y>\r\nDATA\r\n");
+	S(s, "250 ok\r\n250 ok\r\n354 go\r\n");
+	C(s, "four\r\n.\r\n");
+	S(s, "250 queued\r\n");
+	mt_smtp_close(s);
+	EXPECT_IN(&r, "begin g@x\nrcpt h@y\nreply 250\nrcpt_reply 0 250\nreply 250\n"
+		      "reply 354\nreply 250\nflags pipelined\nend accepted 250 [four\\r\\n]\n");
+	/* the one whose MAIL was lost is kept, never complete */
+	EXPECT_IN(&r, "flags pipelined no_mail gap\nend accepted 250 [three\\r\\n]\n");
+	assert_int_equal(r.bad, 0);
+}
+
+/* A gap took the end of a RCPT refusal; DATA's refusal came and was held
+ * for a 354 that never comes; the client's RSET says DATA was answered:
+ * the held refusal goes to it and later replies pair (e2e --bdat 40,
+ * seed 15, 198.51.100.94:44725). */
+static void
+test_held_data_refusal_is_placed_when_the_client_moves_on(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+	S(s, "250 ok\r\n550 5.1.1 ");
+	G(s, MT_DIR_S2C, 38);
+	S(s, "nknown\r\n503 5.0.0 Need RCPT (recipient)\r\n");
+	C(s, "RSET\r\n");
+	S(s, "250 2.0.0 Reset state\r\n");
+	C(s, "MAIL FROM:<c@x>\r\nRCPT TO:<d@y>\r\nDATA\r\n");
+	S(s, "250 ok\r\n550 unknown\r\n503 Need RCPT\r\n");
+	C(s, "RSET\r\n");
+	S(s, "250 2.0.0 Reset state\r\n");
+	C(s, "MAIL FROM:<e@x>\r\nRCPT TO:<f@y>\r\nDATA\r\n");
+	S(s, "250 ok\r\n250 ok\r\n354 go\r\n");
+	C(s, "three\r\n.\r\n");
+	S(s, "250 queued\r\n");
+	mt_smtp_close(s);
+	EXPECT_IN(&r, "begin c@x\nrcpt d@y\nreply 250\nrcpt_reply 0 550\nreply 550\nreply 503\n");
+	EXPECT_IN(&r, "begin e@x\nrcpt f@y\nreply 250\nrcpt_reply 0 250\nreply 250\n"
+		      "reply 354\nreply 250\nflags pipelined\nend accepted 250 [three\\r\\n]\n");
+	assert_int_equal(r.bad, 0);
+}
+
 /* ---- mid-stream pickup (issue 3) ---- */
 
 /* Picked up inside a message: nothing until MAIL FROM answered 250. */
@@ -2837,6 +2929,9 @@ main(void)
 		cmocka_unit_test(test_lost_data_refusal_next_commands_are_commands),
 		cmocka_unit_test(test_lost_354_message_follows_flagged_gap),
 		cmocka_unit_test(test_gap_taking_exactly_the_rest_of_rset_is_rset),
+		cmocka_unit_test(test_verdict_lost_before_its_end_of_data_burst_pairs_right),
+		cmocka_unit_test(test_more_replies_than_commands_seen_last_ones_pair),
+		cmocka_unit_test(test_held_data_refusal_is_placed_when_the_client_moves_on),
 		cmocka_unit_test(test_midstream_gap_in_ehlo_reply_then_mail_pairs_right),
 		cmocka_unit_test(test_midstream_verdict_after_lost_dot_ends_the_message),
 		cmocka_unit_test(test_midstream_inside_message_reports_nothing_until_mail),
