@@ -160,13 +160,23 @@ def test_live_server_named(live, key):
 
 
 def test_live_fleet_stopped_cleanly(live):
-    """Sanity of the harness: every instance is listening now; none of the
-    addresses answers once the fleet is stopped (checked by a second,
-    small fleet so the module's fleet keeps running for the other tests)."""
-    f = servers.Fleet(["aiosmtpd"], ("generic",))
-    f.start(timeout=30)
-    s = f.servers[0]
-    assert s.greeting == servers.GENERIC
-    f.stop()
+    """The harness leaves nothing behind: a second, small fleet (OpenSMTPD
+    behind the banner proxy: a daemon with children plus a helper process)
+    is stopped; then its address no longer answers, its process groups are
+    empty and its temp dir is gone.  (The module's fleet keeps running for
+    the other tests.)"""
+    f = servers.Fleet(["opensmtpd"], ("generic",))   # a server, its children and a proxy
+    try:
+        f.start(timeout=60)
+        s = f.servers[0]
+        assert s.greeting == servers.GENERIC, f.failed
+        groups = [s.proc.pid] + [p.pid for p in s.extra]
+        tmpdir = s.dir
+    finally:
+        f.stop()
     with pytest.raises(OSError):
         socket.create_connection((s.ip, s.port), timeout=2).close()
+    for g in groups:      # nothing of the server's process groups is left
+        with pytest.raises(ProcessLookupError):
+            os.killpg(g, 0)
+    assert not os.path.exists(tmpdir)
