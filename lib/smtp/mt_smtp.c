@@ -62,6 +62,10 @@
 #include "mt_smtp.h"
 
 #define STASH_MAX 512
+/* txf[] bits of our own, above the public MT_SMTP_TXF_* ones */
+#define TXF_PUBLIC 0x00ff
+#define TXF_I_OCTETS 0x4000 /* message octets were passed out */
+#define TXF_I_GO 0x8000     /* its DATA was answered 354 */
 /* c_tail: the gap cut a line already queued / began at a line boundary */
 #define TAIL_QUEUED 1
 #define TAIL_LOST 2
@@ -293,10 +297,16 @@ static void
 emit_end(struct mt_smtp *s, enum mt_smtp_end how, unsigned code)
 {
 	uint32_t id = s->open_txn;
+	unsigned f = s->txf[id & 3];
 
+	/* Message octets of a DATA that never had its 354: the replies
+	 * were not paired with the commands (after a gap elsewhere in the
+	 * session), so they may be anything: never complete. */
+	if ((f & TXF_I_OCTETS) && !(f & (TXF_I_GO | MT_SMTP_TXF_BDAT)))
+		f |= MT_SMTP_TXF_GAP;
 	s->open_txn = 0;
 	if (s->ops->tx_flags != NULL)
-		s->ops->tx_flags(s->ctx, s->txf[id & 3]);
+		s->ops->tx_flags(s->ctx, f & TXF_PUBLIC);
 	if (s->ops->mail_end != NULL)
 		s->ops->mail_end(s->ctx, how, code);
 }
@@ -524,6 +534,7 @@ cb_data(struct mt_smtp *s, uint32_t id, const uint8_t *p, size_t len)
 		return;
 	if (s->stash_txn == id)
 		stash_force(s);
+	txf_set(s, id, TXF_I_OCTETS);
 	if (s->open_txn == id) {
 		if (id == s->tx_id)
 			s->tx_octets = 1;
@@ -1117,10 +1128,10 @@ lost_data(struct mt_smtp *s)
 	for (i = 0; i < s->q_len; i++)
 		if (s->q[(s->q_head + i) % MT_SMTP_QUEUE_DEPTH].kind == CMD_DATA)
 			return; /* a DATA seen: the ordinary match */
-	if (s->q_len == 1 && s->q[s->q_head].kind == CMD_UNKNOWN)
-		(void)q_pop(s);
-	if (s->q_len != 0 || s->in != IN_LINE)
+	if (s->in != IN_LINE)
 		return;
+	while (s->q_len > 0)
+		(void)q_pop(s); /* only DATA is answered 354: theirs were lost */
 	s->line_len = 0;
 	s->gated = 0;
 	cmd_data(s);
@@ -1389,6 +1400,13 @@ reply_apply(struct mt_smtp *s, unsigned code)
 		break;
 	case CMD_DATA:
 		if (code == 354) {
+			txf_set(s, e.txn, TXF_I_GO);
+			/* every RCPT was answered before this 354, one 2xx at
+			 * least: if not, replies were paired wrong */
+			if (e.txn != 0 && e.txn == s->tx_id &&
+			    !(s->txf[e.txn & 3] & MT_SMTP_TXF_NO_MAIL) &&
+			    (s->rcpt_pending > 0 || s->rcpt_ok == 0))
+				txf_set(s, e.txn, MT_SMTP_TXF_GAP);
 			if (e.txn != 0 && (s->txf[e.txn & 3] & MT_SMTP_TXF_NO_MAIL) &&
 			    e.txn == s->tx_id)
 				cb_begin(s, e.txn, "", 0, "", 0);
@@ -1745,6 +1763,13 @@ cmd_data(struct mt_smtp *s)
 	s->dstate = D_BOL;
 	s->c_gap = 0;
 	s->in = IN_DATA;
+	if (s->rs_on) {
+		/* replies are held (RESYNC): whether this DATA gets its 354
+		 * or a refusal is not known yet, so the client's next line
+		 * tells, as when its reply may be lost */
+		s->in = IN_LINE;
+		s->d_unsure = 1;
+	}
 }
 
 static void
@@ -1965,7 +1990,7 @@ line_done(struct mt_smtp *s)
 			return;
 		}
 	}
-	if (kind == CMD_UNKNOWN && s->c_quiet && !s->hunt) {
+	if (kind == CMD_UNKNOWN && (s->c_quiet || s->d_unsure) && !s->hunt) {
 		lost_msg(s, l, len);
 		return;
 	}

@@ -144,7 +144,11 @@
 #define MT_SMTP_TXF_BARE_LF   0x04 /* an LF not after CR in the DATA message */
 #define MT_SMTP_TXF_NO_MAIL   0x08 /* DATA answered 354 with no MAIL FROM seen:
 				    * sender unknown (reported empty) */
-#define MT_SMTP_TXF_GAP       0x10 /* mt_smtp_gap() was called during it */
+#define MT_SMTP_TXF_GAP       0x10 /* mt_smtp_gap() was called during it,
+				    * or its replies were not paired with its
+				    * commands (a gap earlier): a DATA message
+				    * with no 354, a 354 before every RCPT
+				    * was answered */
 #define MT_SMTP_TXF_MIDSTREAM 0x20 /* the session was picked up mid-stream */
 
 struct mt_smtp;

@@ -2305,6 +2305,93 @@ test_held_data_refusal_is_placed_when_the_client_moves_on(void **state)
 	assert_int_equal(r.bad, 0);
 }
 
+/* While replies were held (a lost verdict), the next pipelined DATA was
+ * refused (503): the client's RSET is a command, not message text, and
+ * the transaction after it pairs (e2e mss-sized segments, --drop 3,
+ * seed 4, 198.51.100.202:33996). */
+static void
+test_data_refused_while_replies_are_held_rset_is_a_command(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n");
+	S(s, "250 ok\r\n250 ok\r\n354 go\r\n");
+	C(s, "one\r\n");
+	G(s, MT_DIR_S2C, 28); /* the verdict, declared before the dot */
+	C(s, ".\r\nMAIL FROM:<c@x>\r\nRCPT TO:<d@y>\r\nDATA\r\n");
+	S(s, "250 OK\r\n550 Unrouteable address\r\n503 Valid RCPT command must precede DATA\r\n");
+	C(s, "RSET\r\n");
+	S(s, "250 Reset OK\r\n");
+	C(s, "MAIL FROM:<e@x>\r\nRCPT TO:<f@y>\r\nDATA\r\n");
+	S(s, "250 OK\r\n250 Accepted\r\n354 go\r\n");
+	C(s, "three\r\n.\r\n");
+	S(s, "250 queued\r\n");
+	mt_smtp_close(s);
+	EXPECT_IN(&r, "begin c@x\nrcpt d@y\nreply 250\nrcpt_reply 0 550\nreply 550\nreply 503\n");
+	EXPECT_IN(&r, "begin e@x\nrcpt f@y\nreply 250\nrcpt_reply 0 250\nreply 250\n"
+		      "reply 354\nreply 250\nflags pipelined\nend accepted 250 [three\\r\\n]\n");
+	assert_int_equal(r.bad, 0);
+}
+
+/* The DATA line and the last RCPT's reply fell in gaps: the 354 answers
+ * the lost DATA (only DATA is answered 354), the message follows, and
+ * the next transaction pairs (e2e --drop 3, seed 6, 203.0.113.84:43554). */
+static void
+test_lost_data_line_and_rcpt_reply_354_starts_the_message(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "RCPT TO:<b1@y>\r\n");
+	G(s, MT_DIR_S2C, 46);
+	C(s, "RCPT TO:<b2@y>\r\n");
+	G(s, MT_DIR_C2S, 6); /* DATA */
+	G(s, MT_DIR_S2C, 50);
+	S(s, "354 go\r\n");
+	C(s, "one\r\n.\r\n");
+	S(s, "250 queued\r\n");
+	C(s, "MAIL FROM:<c@x>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "RCPT TO:<d@y>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "DATA\r\n");
+	S(s, "354 go\r\n");
+	C(s, "two\r\n.\r\n");
+	S(s, "250 queued\r\n");
+	mt_smtp_close(s);
+	EXPECT_IN(&r, "gap\nend accepted 250 [one\\r\\n]\n");
+	EXPECT_IN(&r, "begin c@x\nreply 250\nrcpt d@y\nrcpt_reply 0 250\nreply 250\n"
+		      "reply 354\nreply 250\nend accepted 250 [two\\r\\n]\n");
+	assert_int_equal(r.bad, 0);
+}
+
+/* Whatever went wrong before it, a DATA message whose DATA never had its
+ * 354, or a 354 that comes before every RCPT was answered, means the
+ * replies were not paired with the commands: never complete. */
+static void
+test_unpaired_replies_never_make_a_complete_mail(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nRCPT TO:<c@y>\r\nDATA\r\n");
+	S(s, "250 ok\r\n250 ok\r\n354 go\r\n"); /* c@y never answered */
+	C(s, "one\r\n.\r\n");
+	S(s, "250 queued\r\n");
+	mt_smtp_close(s);
+	EXPECT_IN(&r, "flags pipelined gap\nend");
+	assert_int_equal(r.bad, 0);
+}
+
 /* ---- mid-stream pickup (issue 3) ---- */
 
 /* Picked up inside a message: nothing until MAIL FROM answered 250. */
@@ -2932,6 +3019,9 @@ main(void)
 		cmocka_unit_test(test_verdict_lost_before_its_end_of_data_burst_pairs_right),
 		cmocka_unit_test(test_more_replies_than_commands_seen_last_ones_pair),
 		cmocka_unit_test(test_held_data_refusal_is_placed_when_the_client_moves_on),
+		cmocka_unit_test(test_data_refused_while_replies_are_held_rset_is_a_command),
+		cmocka_unit_test(test_lost_data_line_and_rcpt_reply_354_starts_the_message),
+		cmocka_unit_test(test_unpaired_replies_never_make_a_complete_mail),
 		cmocka_unit_test(test_midstream_gap_in_ehlo_reply_then_mail_pairs_right),
 		cmocka_unit_test(test_midstream_verdict_after_lost_dot_ends_the_message),
 		cmocka_unit_test(test_midstream_inside_message_reports_nothing_until_mail),
