@@ -140,3 +140,17 @@ def test_heavy_loss_never_claims_a_wrong_mail_complete(tmp, gen_dir):
     assert not wrong, "\n".join(wrong[:20]) + "\n" + str(r)
     assert len(problems) <= n_unaffected // 20, "\n".join(problems[:20])
     assert n_unaffected > 40 and flagged > 50, (n_unaffected, flagged)
+
+
+def test_full_size_segments_loss_mix_keeps_every_unaffected_mail(tmp, gen_dir):
+    """Segments as a real client sends them (MSS-sized, a pipelined burst
+    in one), 3% loss, BDAT, refused recipients, duplicates, mid-stream."""
+    pcap, tdir = mtgen(gen_dir, "mss-mix", "--sessions", 400, "--concurrency", 120,
+                       "--mails-per-session", "1-4", "--pipelining", 50, "--bdat", 20,
+                       "--drop", 3, "--reorder", 10, "--duplicate", 5, "--midstream", 10,
+                       "--rcpt-reject", 10, "--ipv6", 10, "--seed", 6)
+    r = mailtapd(tmp, [pcap], lcores=2, config=TEST_CONF)
+    assert r.rc == 0, r
+    problems, n_unaffected, flagged = check(r.spool, tdir)
+    assert not problems, "\n".join(problems[:20]) + "\n" + str(r)
+    assert n_unaffected > 400 and flagged > 50, (n_unaffected, flagged)
