@@ -22,6 +22,7 @@
 #include <rte_log.h>
 
 #include "mt_conf.h"
+#include "mt_eal.h"
 #include "mt_pipeline.h"
 #include "mt_scan.h"
 #include "mt_stats.h"
@@ -266,7 +267,7 @@ main(int argc, char **argv)
 	argv[0] = (char *)"mailtapd";
 	rc = parse_args(argc, argv, &conf, &check_only);
 	if (rc != 0 || check_only) {
-		rte_eal_cleanup();
+		mt_eal_cleanup();
 		return rc < 0 ? EXIT_USAGE : 0;
 	}
 	rte_log_set_level_pattern("mailtap.*", conf.log_level);
@@ -278,7 +279,7 @@ main(int argc, char **argv)
 	p = mt_pipeline_create(&conf, &err);
 	if (p == NULL) {
 		fprintf(stderr, "mailtapd: %s\n", err.msg);
-		rte_eal_cleanup();
+		mt_eal_cleanup();
 		return EXIT_RUNTIME;
 	}
 	if (mt_stats_telemetry_register() != 0)
@@ -288,7 +289,7 @@ main(int argc, char **argv)
 	rc = mt_pipeline_run(p);
 	bad = mt_pipeline_print_summary(p, stdout);
 	mt_pipeline_free(p);
-	rte_eal_cleanup();
+	mt_eal_cleanup();
 	if (rc != 0)
 		return EXIT_RUNTIME;
 	return bad ? EXIT_COUNTERS : 0;
