@@ -673,7 +673,8 @@ def main():
 
     r = dict(rows=rows, limits=lim, peers=peers, cmds=cmds, packets=pkts, wire=wire,
              mails=nmail, runs=RUNS, loads=loads, lim_cmd=lim_cmd, scan=scan, sweep=sw,
-             stages=stages, parts=sorted(parts))
+             stages=stages, parts=sorted(parts), date=time.strftime("%Y-%m-%d %H:%M UTC",
+                                                                     time.gmtime()))
     name = "results.json" if parts == set(PARTS) - (set() if SWEEP else {"sweep"}) \
         else "results-%s.json" % "-".join(sorted(parts))
     with open(os.path.join(OUT, name), "w") as f:
@@ -745,7 +746,8 @@ def table(r):
     log("")
     log("mailtap bench: %d packets, %.0f MB wire, %d mails; medians of %d rounds; %s; "
         "%d CPUs; load average before/after rounds: %s" % (
-        pkts, wire / 1e6, nmail, r.get("runs", RUNS), time.strftime("%Y-%m-%d %H:%M"),
+        pkts, wire / 1e6, nmail, r.get("runs", RUNS),
+        r.get("date", time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())),
         os.cpu_count(), " ".join(loads)))
     if rows:
         base = rows["mailtapd 2 lcores, empty capture"]["s"]
