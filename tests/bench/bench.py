@@ -493,6 +493,13 @@ def main():
         "%d rejected transactions" % (pkts, wire / 1e6, nmail, mailb / 1e6,
                                       sum(s["sessions"] for s in summ),
                                       sum(s["rejected_transactions"] for s in summ)))
+    ex = collections.Counter()
+    for x in summ:
+        ex.update(x.get("extras", {}))
+    if ex:
+        log("capture: %d BDAT sessions (%d chunks), %d STARTTLS sessions (mails not expected), "
+            "%d frames of other traffic" % (ex["bdat_sessions"], ex["bdat_chunks"],
+                                              ex["tls_sessions"], ex["noise_packets"]))
     rows, cmds = {}, {}
     scan_conf = os.path.join(OUT, "scan.conf")
     with open(scan_conf, "w") as f:
