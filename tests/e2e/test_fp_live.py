@@ -5,10 +5,11 @@ banner "220 mail.example.com ESMTP" - 14 instances from Debian packages,
 run by tests/fp/servers.py on their own 127.x.y.z addresses (loopback only,
 private mount namespaces, no DNS; stopped by their pids).
 
-They are probed twice at the same time: by address (`mailtap probe ADDR...`)
-and by domain through a local dnsmasq (Debian dnsmasq-base, on another
+They are probed twice, one run after the other: by address (`mailtap probe
+ADDR...`) and by domain through a local dnsmasq (Debian dnsmasq-base, on another
 127.x.y.z, --no-resolv --local=/test/) that serves an MX record per
-instance.  Every instance must be named by its rule (the unknown one
+instance, plus a domain without MX (A record only) and one whose MX host
+is dead.  Every instance must be named by its rule (the unknown one
 "unknown", never a wrong name), on at least 2 agreeing non-banner
 observations, both ways."""
 import json
@@ -47,10 +48,13 @@ def dns_answers(addr, port):
         s.close()
 
 
-def start_dnsmasq(ip, fleet):
+def start_dnsmasq(ip, fleet, dead_ip):
     """dnsmasq on ip:free port with MX <key>.test -> mx.<key>.test -> the
-    instance's address.  Returns (proc, port)."""
-    recs = []
+    instance's address; nomx.test: no MX, an A record to the generic Exim
+    (RFC 5321 fallback); dead.test: MX to an address nothing listens on.
+    Returns (proc, port)."""
+    recs = ["--host-record=nomx.test,%s" % fleet.get("exim", "generic").ip,
+            "--mx-host=dead.test,mx.dead.test,10", "--host-record=mx.dead.test,%s" % dead_ip]
     for s in fleet.servers:
         recs += ["--mx-host=%s.test,mx.%s.test,10" % (s.key, s.key),
                  "--host-record=mx.%s.test,%s" % (s.key, s.ip)]
@@ -73,7 +77,7 @@ def start_dnsmasq(ip, fleet):
 @pytest.fixture(scope="module")
 def live():
     """Start the fleet (in parallel, bounded), probe it by address and by
-    domain at once; yield {key: (server, by_addr, by_dns)}."""
+    domain; yield {key: (server, by_addr, by_dns)}."""
     if os.geteuid() != 0:
         pytest.skip("needs root: the servers run in mount namespaces with overlays and "
                     "listen on port 25")
@@ -86,19 +90,20 @@ def live():
         up = [s for s in fleet.servers if not s.skip and s.key not in fleet.failed]
         if not os.access(DNSMASQ, os.X_OK):
             pytest.fail("dnsmasq missing (make deps installs dnsmasq-base)")
-        dns, dns_port = start_dnsmasq(fleet.addrs.take(), fleet)
-        dns_ip = fleet.addrs.net + str(fleet.addrs.n)
+        dns_ip, dead_ip = fleet.addrs.take(), fleet.addrs.take()
+        dns, dns_port = start_dnsmasq(dns_ip, fleet, dead_ip)
         common = ["--json", "--read-timeout", "10000", "--connect-timeout", "3000",
                   "--total-timeout", "90000", "--rate", "0"]
+        # one after the other: Courier tarpits, and two probe runs from
+        # 127.0.0.1 at once made its dialogues slower (26 -> 44 s)
         t1 = time.time()
-        by_addr = subprocess.Popen([MAILTAP, "probe"] + common + [s.addr for s in up],
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        by_dns = subprocess.Popen([MAILTAP, "probe", "--resolver", "%s:%d" % (dns_ip, dns_port),
-                                   "--port", str(fleet.port)] + common +
-                                  ["%s.test" % s.key for s in up],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        out_a, err_a = by_addr.communicate(timeout=180)
-        out_d, err_d = by_dns.communicate(timeout=180)
+        by_addr = subprocess.run([MAILTAP, "probe"] + common + [s.addr for s in up],
+                                 capture_output=True, text=True, timeout=180)
+        by_dns = subprocess.run([MAILTAP, "probe", "--resolver", "%s:%d" % (dns_ip, dns_port),
+                                 "--port", str(fleet.port)] + common +
+                                ["%s.test" % s.key for s in up] + ["nomx.test", "dead.test"],
+                                capture_output=True, text=True, timeout=180)
+        out_a, err_a, out_d, err_d = by_addr.stdout, by_addr.stderr, by_dns.stdout, by_dns.stderr
         probed = time.time() - t1
         sys.stderr.write("fp live: %d instances up in %.1fs, probed (address + DNS) in %.1fs\n"
                          % (len(up), started, probed))
@@ -115,6 +120,7 @@ def live():
         res = {}
         for s in fleet.servers:
             res[s.key] = (s, ra.get(s.addr), rd.get("%s.test" % s.key))
+        res["nomx.test"], res["dead.test"] = rd.get("nomx.test"), rd.get("dead.test")
         yield fleet, res
     finally:
         if dns is not None:
@@ -157,6 +163,16 @@ def test_live_server_named(live, key):
     check_verdict(key, want, host, "via MX")
     # the domain's verdict is its MX host's, and both ways agree
     assert by_dns["verdict"] == by_addr["verdict"] and by_dns.get("rule") == by_addr.get("rule")
+
+
+def test_live_no_mx_and_dead_host(live):
+    """A domain without MX reaches its A record (a real Exim, named); a
+    domain whose MX host refuses connections is reported dead."""
+    fleet, res = live
+    nomx, dead = res["nomx.test"], res["dead.test"]
+    assert nomx and nomx["status"] == "ok" and nomx["implicit_mx"] is True, nomx
+    assert nomx["verdict"] == "known" and nomx["rule"] == "exim", nomx
+    assert dead and dead["status"] == "dead" and dead["verdict"] == "none", dead
 
 
 def test_live_fleet_stopped_cleanly(live):
