@@ -321,6 +321,19 @@ on_data(void *ctx, const uint8_t *p, size_t len)
 		scan_data(s, p, len);
 }
 
+/* A server takes a message only with a recipient it accepted: none seen
+ * means the replies were not paired with the commands. */
+static int
+rcpt_accepted(const struct mt_mail *m)
+{
+	unsigned i, n = MT_MIN(m->n_rcpt, (uint16_t)MT_MAIL_MAX_RCPT);
+
+	for (i = 0; i < n; i++)
+		if (m->rcpt[i].code / 100 == 2)
+			return 1;
+	return n < m->n_rcpt; /* beyond the array: not known */
+}
+
 static void
 on_mail_end(void *ctx, enum mt_smtp_end how, unsigned code)
 {
@@ -357,6 +370,8 @@ on_mail_end(void *ctx, enum mt_smtp_end how, unsigned code)
 	}
 	if (m == NULL)
 		return; /* counted in mail_nomem */
+	if (how != MT_SMTP_END_REJECTED && how != MT_SMTP_END_ABORTED && !rcpt_accepted(m))
+		m->flags |= MT_MAIL_F_GAP; /* replies unpaired (a gap before): see METADATA */
 	m->end = (uint8_t)how;
 	m->reply_code = (uint16_t)code;
 	m->ts_end_ns = env->now_ns;
@@ -434,9 +449,11 @@ tcp_gap(void *ctx, uint32_t n)
 	 * message whose terminator fell in the gap ends on its reply) */
 	if (!mt_smtp_is_tls(smtp_of(t->s)))
 		mt_smtp_gap(smtp_of(t->s), (enum mt_dir)t->dir, n);
-	/* The mail in progress keeps what was seen and says what was not. */
+	/* The mail in progress keeps what was seen and says what was not:
+	 * the client's octets.  (Replies lost are the automaton's to place:
+	 * it flags the transactions whose replies they were.) */
 	m = t->s->mail;
-	if (m != NULL) {
+	if (m != NULL && t->dir == MT_DIR_C2S) {
 		m->flags |= MT_MAIL_F_GAP;
 		m->gap_bytes += n;
 	}
@@ -647,7 +664,7 @@ unstick(struct mt_session *s, struct mt_tcp_counters *c)
  * held piece or stops).
  */
 static void
-settle(struct mt_session *s, struct mt_tcp_counters *c)
+drain_both(struct mt_session *s, struct mt_tcp_counters *c)
 {
 	struct tcp_ctx t0 = { .s = s, .dir = 0 }, t1 = { .s = s, .dir = 1 };
 	uint64_t before;
@@ -660,7 +677,49 @@ settle(struct mt_session *s, struct mt_tcp_counters *c)
 		if (s->tcp[0].offset + s->tcp[1].offset == before)
 			break;
 	}
+}
+
+static void
+settle(struct mt_session *s, struct mt_tcp_counters *c)
+{
+	drain_both(s, c);
 	unstick(s, c);
+}
+
+/*
+ * The connection is over with pieces still held: no more segment will
+ * fill their holes.  Declare the holes lost in the order the ACKs tell: a
+ * first piece that waits for the other side's octets (its ACK says they
+ * were received) makes those lost first; otherwise the client's first
+ * hole goes, then the server's (a held end of data before its held
+ * reply).  Each round declares one hole or delivers; bounded.
+ */
+static void
+flush_both(struct mt_session *s, struct mt_tcp_counters *c)
+{
+	struct tcp_ctx t[2] = { { .s = s, .dir = 0 }, { .s = s, .dir = 1 } };
+	unsigned round, w;
+	uint32_t ack;
+
+	for (round = 0; round < 4 * MT_TCP_OOO_MAX + 4; round++) {
+		drain_both(s, c);
+		if (s->tcp[0].n_ooo == 0 && s->tcp[1].n_ooo == 0)
+			break;
+		for (w = 0; w < 2; w++)
+			if (mt_tcp_dir_waiting(&s->tcp[w], &s->tcp[w ^ 1], &ack))
+				break;
+		if (w < 2) {
+			mt_tcp_dir_lost_until(&s->tcp[w ^ 1], ack, &s->tcp[w], &session_tcp_ops,
+					      &t[w ^ 1], c);
+			continue;
+		}
+		w = s->tcp[MT_DIR_C2S].n_ooo > 0 ? MT_DIR_C2S : MT_DIR_S2C;
+		mt_tcp_dir_lost_until(&s->tcp[w], s->tcp[w].ooo[0].seq, &s->tcp[w ^ 1],
+				      &session_tcp_ops, &t[w], c);
+	}
+	/* what is left (none, but bounded) and data promised by early FINs */
+	for (w = MT_DIR_C2S; w <= MT_DIR_S2C; w++)
+		mt_tcp_dir_flush(&s->tcp[w], &session_tcp_ops, &t[w], c);
 }
 
 int
@@ -722,14 +781,11 @@ mt_session_class(const struct mt_session *s)
 void
 mt_session_close(struct mt_session *s)
 {
-	struct tcp_ctx t = { .s = s };
 	struct mt_tcp_counters c = { 0 };
 
 	if (s->closed)
 		return;
-	/* client side first: a held end of data before its held reply */
-	for (t.dir = MT_DIR_C2S; t.dir <= MT_DIR_S2C; t.dir++)
-		mt_tcp_dir_flush(&s->tcp[t.dir], &session_tcp_ops, &t, &c);
+	flush_both(s, &c);
 	count_tcp(s->env->st, &c);
 	s->closed = 1;
 	mt_smtp_close(smtp_of(s));

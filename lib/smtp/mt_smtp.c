@@ -163,6 +163,7 @@ struct mt_smtp {
 	uint8_t c_tail;    /* the line after a command-mode gap may be the
 			    * rest of a line the gap cut: TAIL_* */
 	uint8_t c_quiet;   /* no reply since that gap */
+	uint8_t vless;     /* verb-less lines in a row since a reply */
 	uint8_t d_unsure;  /* DATA's reply may be lost: its 354 re-enters */
 	uint8_t midstream;
 	uint16_t line_len;
@@ -602,6 +603,15 @@ q_pop(struct mt_smtp *s)
 	s->q_head = (uint8_t)((s->q_head + 1) % MT_SMTP_QUEUE_DEPTH);
 	s->q_len--;
 	return e;
+}
+
+/* The oldest command's reply fell in a gap: its transaction is flagged. */
+static void
+q_lost(struct mt_smtp *s)
+{
+	struct q_ent e = q_pop(s);
+
+	txf_set(s, e.txn, MT_SMTP_TXF_GAP);
 }
 
 /* ---- transaction (parser side) ---- */
@@ -1131,7 +1141,7 @@ lost_data(struct mt_smtp *s)
 	if (s->in != IN_LINE)
 		return;
 	while (s->q_len > 0)
-		(void)q_pop(s); /* only DATA is answered 354: theirs were lost */
+		q_lost(s); /* only DATA is answered 354: theirs were lost */
 	s->line_len = 0;
 	s->gated = 0;
 	cmd_data(s);
@@ -1175,7 +1185,7 @@ s_gap_settle(struct mt_smtp *s)
 	if (s->q_len <= pre || !s->s_gap_wait)
 		return 0;
 	while (pre-- > 0)
-		(void)q_pop(s);
+		q_lost(s);
 	s->s_gap_pre = 0;
 	return 1;
 }
@@ -1248,10 +1258,10 @@ resync_data_answered(struct mt_smtp *s, int with_reply)
 		s->rs_n = (uint8_t)n;
 	}
 	for (; k < n; n--)
-		(void)q_pop(s); /* their replies fell in the gap */
+		q_lost(s); /* their replies fell in the gap */
 	resync_flush(s);
 	if (!with_reply && s->q_len > 0 && s->q[s->q_head].kind == CMD_DATA)
-		(void)q_pop(s); /* its 354 fell in the gap */
+		q_lost(s); /* its 354 fell in the gap */
 }
 
 static int
@@ -1276,7 +1286,7 @@ resync_hold(struct mt_smtp *s, unsigned code)
 		s->rs_n = (uint8_t)d;
 	}
 	for (; k < d; d--)
-		(void)q_pop(s); /* their replies fell in the gap */
+		q_lost(s); /* their replies fell in the gap */
 	resync_flush(s);
 	return 0;
 }
@@ -1285,6 +1295,7 @@ static void
 reply_done(struct mt_smtp *s, unsigned code)
 {
 	s->c_quiet = 0;
+	s->vless = 0;
 	s->s_gap_msg = 0;
 	if (s->hunt) {
 		hunt_reply(s, code);
@@ -1296,7 +1307,7 @@ reply_done(struct mt_smtp *s, unsigned code)
 		if (s->rs_on)
 			resync_flush(s);
 		while (s->q_len > 0)
-			(void)q_pop(s);
+			q_lost(s);
 		data_end(s);
 	}
 	if (s->c_gap && s->in == IN_DATA && code != 354) {
@@ -1306,7 +1317,7 @@ reply_done(struct mt_smtp *s, unsigned code)
 		if (s->rs_on)
 			resync_flush(s);
 		while (s->q_len > 0)
-			(void)q_pop(s);
+			q_lost(s);
 		s->in = IN_LINE;
 		s->line_len = 0;
 		s->gated = 0;
@@ -1333,10 +1344,10 @@ reply_done(struct mt_smtp *s, unsigned code)
 
 		if (d < s->q_len) {
 			while (d-- > 0)
-				(void)q_pop(s);
+				q_lost(s);
 		} else if (!settled && !s->piped) {
 			while (s->q_len > 1)
-				(void)q_pop(s);
+				q_lost(s);
 		}
 		s->s_gap = 0;
 	}
@@ -1848,7 +1859,8 @@ hunt_plausible(enum cmd_kind kind, const char *a, size_t alen)
 
 /*
  * LOST MESSAGE: after a command-mode gap (and the rest of the line it cut),
- * the client sent another line with no verb before any reply: no client
+ * the client sent another line with no verb before any reply (or, any
+ * time after such a gap, two in a row with no reply between them): no client
  * sends such a line as a command (not even a pipelining one, whose
  * commands all have verbs), so it is sending message octets whose DATA or
  * BDAT line fell in the gap (a BDAT chunk gets no 354 to say so; a 354 of
@@ -1990,13 +2002,15 @@ line_done(struct mt_smtp *s)
 			return;
 		}
 	}
-	if (kind == CMD_UNKNOWN && (s->c_quiet || s->d_unsure) && !s->hunt) {
+	if (kind == CMD_UNKNOWN && !s->hunt &&
+	    (s->c_quiet || s->d_unsure || (s->c_lost && s->vless > 0))) {
 		lost_msg(s, l, len);
 		return;
 	}
 	if (s->rs_on && s->rs_n > 0 && kind != CMD_UNKNOWN && !s->hunt &&
 	    data_waiting(s) < s->q_len)
 		resync_data_answered(s, 1); /* a command, not the message */
+	s->vless = kind == CMD_UNKNOWN ? (uint8_t)MT_MIN(s->vless + 1, 2) : 0;
 	if (!s->hunt && s->hold_txn != 0 && kind == CMD_UNKNOWN)
 		hunt_again(s); /* the candidate MAIL was message text */
 	if (s->hunt) {
@@ -2315,8 +2329,10 @@ mt_smtp_gap(struct mt_smtp *s, enum mt_dir dir, uint32_t n)
 		return;
 	s->rbuf = NULL; /* a reply cut by the gap is not reported, nor */
 	s->rbuf_off = 1; /* any later one (ops->reply_buf) */
+	/* the transaction whose replies are coming; a reply lost in a gap
+	 * flags its own command's transaction when that shows (q_lost) */
 	txf_set(s, s->open_txn, MT_SMTP_TXF_GAP);
-	if (s->phase != PH_IDLE)
+	if (s->phase != PH_IDLE && dir == MT_DIR_C2S)
 		txf_set(s, s->tx_id, MT_SMTP_TXF_GAP);
 	if (dir == MT_DIR_S2C) {
 		int answered = 0;

@@ -287,6 +287,39 @@ max_mail_size_truncates_and_flags(void **state)
 	reset_out();
 }
 
+/* The capture ends with both sides holding segments: the server's verdict
+ * of "one" was never seen, the replies after it wait behind that hole,
+ * and the client's next message waits for them (its ACK says it had the
+ * 354).  Closing declares the holes lost in the order the ACKs tell: the
+ * replies come before the message they allowed, so "two" is whole. */
+static void
+close_flushes_holes_in_ack_order(void **state)
+{
+	struct conv c;
+
+	(void)state;
+	conv_start(&c);
+	say(&c, MT_DIR_S2C, "220 mx\r\n", 100);
+	say(&c, MT_DIR_C2S, "EHLO c\r\n", 100);
+	say(&c, MT_DIR_S2C, "250-mx\r\n250 PIPELINING\r\n", 100);
+	say(&c, MT_DIR_C2S, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n", 100);
+	say(&c, MT_DIR_S2C, "250 ok\r\n250 ok\r\n354 go\r\n", 100);
+	say(&c, MT_DIR_C2S, "one\r\n.\r\nMAIL FROM:<c@x>\r\nRCPT TO:<d@y>\r\nDATA\r\n", 100);
+	c.seq[MT_DIR_S2C] += 16; /* "250 queued one\r\n": never seen */
+	say(&c, MT_DIR_S2C, "250 ok\r\n250 ok\r\n354 go\r\n", 100);
+	say(&c, MT_DIR_C2S, "two\r\n.\r\n", 100);
+	say(&c, MT_DIR_S2C, "250 queued two\r\n", 100);
+	assert_int_equal(n_out, 0); /* all held behind the hole */
+	mt_session_close(c.s);
+	assert_int_equal(n_out, 2);
+	assert_true(out[0]->flags & MT_MAIL_F_GAP);
+	assert_int_equal(out[1]->end, MT_SMTP_END_ACCEPTED);
+	assert_false(out[1]->flags & MT_MAIL_F_NOT_COMPLETE);
+	assert_body(out[1], "two\r\n");
+	assert_int_equal(held, 0);
+	reset_out();
+}
+
 static int
 setup(void **state)
 {
@@ -326,6 +359,7 @@ main(void)
 		cmocka_unit_test(gap_in_the_message_flags_the_mail),
 		cmocka_unit_test(rejected_mail_is_discarded_and_counted),
 		cmocka_unit_test(max_mail_size_truncates_and_flags),
+		cmocka_unit_test(close_flushes_holes_in_ack_order),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -2392,6 +2392,39 @@ test_unpaired_replies_never_make_a_complete_mail(void **state)
 	assert_int_equal(r.bad, 0);
 }
 
+/* A gap took a RCPT line and then "BDAT n LAST" with the start of its
+ * chunk; the reply to the RCPT comes between: the chunk's lines, two
+ * without a verb in a row and no reply between, are message octets, not
+ * 32 unknown commands (e2e MSS segments --bdat 20 --drop 3, seed 24,
+ * 198.51.100.188:53018). */
+static void
+test_two_verbless_lines_in_a_row_after_a_gap_are_a_message(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\n");
+	S(s, "250 ok\r\n");
+	G(s, MT_DIR_C2S, 32); /* RCPT TO:<b@y> and more */
+	S(s, "250 ok\r\n");
+	G(s, MT_DIR_C2S, 1496);
+	S(s, "250 ok\r\n");
+	C(s, "chunk line one\r\nchunk line two\r\nchunk line three\r\n");
+	S(s, "250 2.0.0 queued\r\n");
+	C(s, "MAIL FROM:<c@x>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "RCPT TO:<d@y>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "BDAT 5 LAST\r\ntwo\r\n");
+	S(s, "250 queued\r\n");
+	mt_smtp_close(s);
+	EXPECT_IN(&r, "begin c@x\nreply 250\nrcpt d@y\nrcpt_reply 0 250\nreply 250\nreply 250\n"
+		      "flags bdat\nend accepted 250 [two\\r\\n]\n");
+	assert_int_equal(r.bad, 0);
+}
+
 /* ---- mid-stream pickup (issue 3) ---- */
 
 /* Picked up inside a message: nothing until MAIL FROM answered 250. */
@@ -3022,6 +3055,7 @@ main(void)
 		cmocka_unit_test(test_data_refused_while_replies_are_held_rset_is_a_command),
 		cmocka_unit_test(test_lost_data_line_and_rcpt_reply_354_starts_the_message),
 		cmocka_unit_test(test_unpaired_replies_never_make_a_complete_mail),
+		cmocka_unit_test(test_two_verbless_lines_in_a_row_after_a_gap_are_a_message),
 		cmocka_unit_test(test_midstream_gap_in_ehlo_reply_then_mail_pairs_right),
 		cmocka_unit_test(test_midstream_verdict_after_lost_dot_ends_the_message),
 		cmocka_unit_test(test_midstream_inside_message_reports_nothing_until_mail),
