@@ -294,13 +294,21 @@ pl_worker_step(struct pl_worker *w)
 		}
 		rte_pktmbuf_free_bulk(pkts, n);
 		if (now - w->gauge_tsc >= rte_get_tsc_hz() / 1000) {
+			/* the table's own exact high-water mark (lib/flow, O(1)) */
+			struct mt_flow_table_gauges g;
+
 			w->gauge_tsc = now;
-			mt_stats_max(st, MT_STAT_wk_flows_max, mt_flow_table_count(w->flows));
+			mt_flow_table_gauges(w->flows, &g);
+			mt_stats_max(st, MT_STAT_wk_flows_max, g.high_water);
 		}
 	}
 	expired = mt_flow_table_expire(w->flows, now, p->timeout_tsc, EXPIRE_BUDGET,
 				       expire_flow, w);
 	if (n == 0 && upstream_done(w)) {
+		struct mt_flow_table_gauges g;
+
+		mt_flow_table_gauges(w->flows, &g);
+		mt_stats_max(st, MT_STAT_wk_flows_max, g.high_water);
 		mt_flow_table_foreach(w->flows, drain_flow, w);
 		flush_stash(w);
 		if (w->n_stash == 0) {
