@@ -707,6 +707,9 @@ def stages_table(st, r):
         total = sum(x["stages"][k]["cycles"] for k, _, _ in STAGES) or 1
         for k, what, _ in STAGES:
             g = x["stages"][k]
+            if g["cycles"] <= 0:
+                log("    %-48s %14s   (not run)" % (what, 0))
+                continue
             log("    %-48s %14.0f %9.0f %9.2f %8.2f %8.2f %10.0f %5.1f%%" % (
                 what, g["cycles"], g["per_pkt"], g["per_byte"], g["gbps"], g["mpps"],
                 g["mails_s"], 100 * g["cycles"] / total))
