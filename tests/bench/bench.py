@@ -280,7 +280,12 @@ def stage_table(run, hz):
     for lc, b in run["lcores"].items():
         c = b.get("rx_cycles", 0) + b.get("wk_cycles", 0) + b.get("wr_cycles", 0)
         busy[lc] = dict(roles=b["roles"], busy=c / (run["s"] * hz) if hz else 0,
-                        wk_packets=b.get("wk_packets", 0))
+                        wk_packets=b.get("wk_packets", 0),
+                        # this worker lcore's own cycles per packet it handled, by stage
+                        wk_per_pkt={k: b.get(c_, 0) / max(b.get("wk_packets", 0), 1)
+                                    for k, c_ in (("worker", "wk_cycles"),
+                                                  ("smtp", "wk_cycles_smtp"),
+                                                  ("scan", "wk_cycles_scan"))})
     return dict(stages=st, busy=busy, packets=pk, bytes=by, mails=ml,
                 gauges={k: max(b.get(k, 0) for b in run["lcores"].values())
                         for k in ("pool_pkts_max", "pool_mails_max", "pool_chunks_max",
@@ -409,6 +414,15 @@ def sweep(pcap, truths, nmail, lcores, conf):
     return out_rows
 
 
+def cpu_ratio(on, off):
+    """Median over rounds of the pipeline lcore's CPU time on / off
+    (schedstat: preemption excluded, unlike wall time)."""
+    def cpu(r):
+        return r.get("threads", {}).get("rte-worker-0", {}).get("cpu_ms", 0)
+    v = [cpu(a) / cpu(b) for a, b in zip(on, off) if cpu(a) and cpu(b)]
+    return median(v) if v else 0
+
+
 def stages_summary(jobs, res):
     """Medians over rounds of the stage figures, the accounting's overhead,
     the scaling rows."""
@@ -424,7 +438,9 @@ def stages_summary(jobs, res):
             st[k] = {f: median([t["stages"][k][f] for t in tabs]) for f in tabs[0]["stages"][k]}
         busy = {lc_: dict(roles=tabs[0]["busy"][lc_]["roles"],
                           busy=median([t["busy"][lc_]["busy"] for t in tabs]),
-                          wk_packets=tabs[0]["busy"][lc_]["wk_packets"])
+                          wk_packets=tabs[0]["busy"][lc_]["wk_packets"],
+                          wk_per_pkt={k: median([t["busy"][lc_]["wk_per_pkt"][k] for t in tabs])
+                                      for k in tabs[0]["busy"][lc_]["wk_per_pkt"]})
                 for lc_ in tabs[0]["busy"]}
         th = {}
         if runs[0].get("threads"):
@@ -453,13 +469,15 @@ def stages_summary(jobs, res):
     if off and on:
         out["overhead"] = dict(ratio=median([a["s"] / b["s"] for a, b in zip(on, off)]),
                                all=[a["s"] / b["s"] for a, b in zip(on, off)],
-                               min_ratio=min(a["s"] for a in on) / min(b["s"] for b in off))
+                               min_ratio=min(a["s"] for a in on) / min(b["s"] for b in off),
+                               cpu_ratio=cpu_ratio(on, off))
     off = res.get("replay 1 lcore, stage_cycles off + default.rules")
     on = res.get("replay 1 lcore, stage_cycles on + default.rules")
     if off and on:
         out["overhead_rules"] = dict(ratio=median([a["s"] / b["s"] for a, b in zip(on, off)]),
                                      all=[a["s"] / b["s"] for a, b in zip(on, off)],
-                                     min_ratio=min(a["s"] for a in on) / min(b["s"] for b in off))
+                                     min_ratio=min(a["s"] for a in on) / min(b["s"] for b in off),
+                                     cpu_ratio=cpu_ratio(on, off))
     base = [x for x in out["scale"] if x["workers"] == 1]
     for x in out["scale"]:
         if base:
@@ -724,9 +742,10 @@ def stages_table(st, r):
     for k, what in (("overhead", ""), ("overhead_rules", " + default.rules")):
         if k in st:
             log("  cost of stage_cycles: replay 1 lcore%s on/off time ratio %.3f (median of "
-                "rounds; per round %s); fastest on / fastest off %.3f" % (
+                "rounds; per round %s); fastest on / fastest off %.3f; lcore CPU time on/off "
+                "%.3f (preemption excluded: the figure to quote)" % (
                     what, st[k]["ratio"], " ".join("%.3f" % y for y in st[k]["all"]),
-                    st[k].get("min_ratio", 0)))
+                    st[k].get("min_ratio", 0), st[k].get("cpu_ratio", 0)))
     if st.get("scale"):
         log("")
         log("worker scaling (mailtapd, net_pcap offline = lossless, spool /dev/shm, "
@@ -743,7 +762,11 @@ def stages_table(st, r):
         for x in st["scale"]:
             run = st["runs"][x["name"]]
             log("  %d worker(s), per lcore: %s" % (x["workers"], "; ".join(
-                "lcore %s [%s] busy %.0f%%" % (lc, b["roles"], 100 * b["busy"])
+                "lcore %s [%s] busy %.0f%%%s" % (
+                    lc, b["roles"], 100 * b["busy"],
+                    " (cycles/own packet: worker %.0f, of which SMTP %.0f, scan %.0f)" % (
+                        b["wk_per_pkt"]["worker"], b["wk_per_pkt"]["smtp"],
+                        b["wk_per_pkt"]["scan"]) if b.get("wk_per_pkt", {}).get("worker") else "")
                 for lc, b in run["busy"].items())))
             log("    stages: " + ", ".join("%s %.0f cyc/pkt" % (k, run["stages"][k]["per_pkt"])
                                           for k, _, _ in STAGES)
