@@ -486,7 +486,17 @@ def stages_summary(jobs, res):
     return out
 
 
+def cleanup_eal_dirs():
+    """EAL leaves /var/run/dpdk/PREFIX (its telemetry socket) even with
+    --in-memory: remove this run's prefixes."""
+    import glob
+    for d in glob.glob("/var/run/dpdk/mt-bench*-%d" % os.getpid()):
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def main():
+    import atexit
+    atexit.register(cleanup_eal_dirs)
     args = sys.argv[1:]
     if args == ["--table"]:  # print the table of the last run again
         table(json.load(open(os.path.join(OUT, "results.json"))))
