@@ -384,11 +384,12 @@ const struct mt_conf_opt mt_conf_opts[] = {
 		.section = "fingerprint", .key = "rules",
 		.type = MT_CONF_T_PATH, .flags = MT_CONF_F_EMPTY, .def = "",
 		FIELD(fp_rules),
-		.help = "Directory of fingerprint rules (*.fp, the prober's: "
-			"config/fingerprints); an absolute path, or relative to "
-			"mailtapd's working directory.  Empty: no passive "
-			"fingerprinting.  mailtapd refuses to start when a rule "
-			"has an error (FILE:LINE: message).",
+		.help = "Directory of fingerprint rules (*.fp, the prober's; "
+			"make install puts them in /etc/mailtap/fingerprints, the "
+			"source tree has config/fingerprints); an absolute path, "
+			"or relative to mailtapd's working directory.  Empty: no "
+			"passive fingerprinting.  mailtapd refuses to start when "
+			"a rule has an error (FILE:LINE: message).",
 	},
 	{
 		.section = "fingerprint", .key = "max_servers",
