@@ -681,6 +681,24 @@ mt_fpsrv_table_get(struct mt_fpsrv_table *t, unsigned i, struct mt_fpsrv_info *o
 }
 
 int
+mt_fpsrv_table_next(struct mt_fpsrv_table *t, unsigned *i, struct mt_fpsrv_info *out)
+{
+	unsigned k;
+	int rc = -ENOENT;
+
+	rte_spinlock_lock(&t->lock);
+	for (k = *i; k < t->cap; k++)
+		if (t->slot[k].used)
+			break;
+	if (k < t->cap) {
+		*i = k;
+		rc = read_slot(t, &t->slot[k], out);
+	}
+	rte_spinlock_unlock(&t->lock);
+	return rc;
+}
+
+int
 mt_fpsrv_table_find(struct mt_fpsrv_table *t, const struct mt_fpsrv_key *k,
 		    struct mt_fpsrv_info *out)
 {

@@ -212,6 +212,9 @@ unsigned mt_fpsrv_table_capacity(const struct mt_fpsrv_table *t);
  * its verdict up to date (classified on the copy if stale).  Returns 0,
  * or -ENOENT for an empty slot. */
 int mt_fpsrv_table_get(struct mt_fpsrv_table *t, unsigned i, struct mt_fpsrv_info *out);
+/* Any thread: the first held entry at a slot >= *i (one scan under the
+ * lock); sets *i to its slot.  0, or -ENOENT when there is none. */
+int mt_fpsrv_table_next(struct mt_fpsrv_table *t, unsigned *i, struct mt_fpsrv_info *out);
 /* Any thread: the entry of server k; 0 or -ENOENT. */
 int mt_fpsrv_table_find(struct mt_fpsrv_table *t, const struct mt_fpsrv_key *k,
 			struct mt_fpsrv_info *out);

@@ -112,8 +112,8 @@ tel_servers(const char *cmd __rte_unused, const char *params, struct rte_tel_dat
 	rte_tel_data_add_dict_u64(d, "servers", ctl_tab != NULL ? mt_fpsrv_table_count(ctl_tab) : 0);
 	rte_tel_data_add_dict_u64(d, "capacity", cap);
 	for (i = (unsigned)RTE_MIN(from, (unsigned long)cap); i < cap; i++) {
-		if (mt_fpsrv_table_get(ctl_tab, i, &in) != 0)
-			continue;
+		if (mt_fpsrv_table_next(ctl_tab, &i, &in) != 0)
+			break;
 		if (shown == CTL_PAGE) {
 			next = i;
 			break;

@@ -113,8 +113,8 @@ fp_log(struct mt_pipeline *p)
 
 	PL_LOG(NOTICE, "fingerprint: %u server(s) seen", n);
 	for (i = 0; i < mt_fpsrv_table_capacity(p->fpsrv) && shown < FP_LOG_MAX; i++) {
-		if (mt_fpsrv_table_get(p->fpsrv, i, &in) != 0)
-			continue;
+		if (mt_fpsrv_table_next(p->fpsrv, &i, &in) != 0)
+			break;
 		shown++;
 		mt_fpsrv_key_format(&in.key, srv, sizeof(srv));
 		PL_LOG(NOTICE, "fingerprint server %s %s rule=%s product=\"%s\" version=\"%s\" "

@@ -390,6 +390,11 @@ test_table_bounded_lru_eviction(void **state)
 	for (i = 0, held = 0; i < mt_fpsrv_table_capacity(t); i++)
 		held += mt_fpsrv_table_get(t, i, &in) == 0;
 	assert_int_equal(held, 16);
+	for (i = 0, held = 0; mt_fpsrv_table_next(t, &i, &in) == 0; i++)
+		held++;
+	assert_int_equal(held, 16);
+	i = mt_fpsrv_table_capacity(t);
+	assert_int_equal(mt_fpsrv_table_next(t, &i, &in), -ENOENT);
 	assert_int_equal(mt_fpsrv_table_get(t, 99999, &in), -ENOENT);
 	mt_fpsrv_table_free(t);
 }
