@@ -697,9 +697,9 @@ tx_end_all(struct mt_smtp *s, int tls)
 		       MT_SMTP_END_UNCONFIRMED, 0);
 	if (tls)
 		how = MT_SMTP_END_INCOMPLETE;
-	else if (s->msg == MSG_DONE)
+	else if (s->msg == MSG_DONE && s->bdat_left == 0)
 		how = MT_SMTP_END_UNCONFIRMED;
-	else if (s->msg == MSG_OPEN)
+	else if (s->msg != MSG_NONE) /* open, or its last chunk cut short */
 		how = MT_SMTP_END_INCOMPLETE;
 	else
 		how = env_end_how(s, &code);
