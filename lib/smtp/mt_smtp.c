@@ -1358,6 +1358,41 @@ reply_done(struct mt_smtp *s, unsigned code)
 	reply_apply(s, code);
 }
 
+/* A server answers BDAT once it has the chunk: octets of it still expected
+ * here are octets the tap lost (the hole was given way, not declared):
+ * the transaction is never complete. */
+static void
+bdat_answered(struct mt_smtp *s, const struct q_ent *e)
+{
+	if (s->in == IN_BDAT && s->bdat_left > 0 && e->txn == s->data_txn)
+		txf_set(s, e->txn, MT_SMTP_TXF_GAP);
+}
+
+/* Could this reply answer a command of this kind?  A reply that cannot
+ * (250 to DATA, 221 or 354 to MAIL, RCPT or an end of data) says the
+ * replies are not paired with the commands. */
+static int
+code_fits(uint8_t kind, unsigned code)
+{
+	unsigned cls = code / 100;
+
+	if (cls == 4 || cls == 5)
+		return 1;
+	switch (kind) {
+	case CMD_DATA:
+		return code == 354;
+	case CMD_MAIL:
+	case CMD_MAIL_NESTED:
+	case CMD_RCPT:
+	case CMD_EOD:
+	case CMD_BDAT:
+	case CMD_BDAT_LAST:
+		return cls == 2 && code != 220 && code != 221 && code != 235;
+	default:
+		return 1;
+	}
+}
+
 /* The reply answers the oldest command waiting. */
 static void
 reply_apply(struct mt_smtp *s, unsigned code)
@@ -1370,6 +1405,8 @@ reply_apply(struct mt_smtp *s, unsigned code)
 		return;
 	}
 	e = q_pop(s);
+	if (!code_fits(e.kind, code))
+		txf_set(s, e.txn, MT_SMTP_TXF_GAP);
 
 	switch (e.kind) {
 	case CMD_GREETING:
@@ -1437,6 +1474,7 @@ reply_apply(struct mt_smtp *s, unsigned code)
 		data_refused(s, &e, code);
 		break;
 	case CMD_BDAT:
+		bdat_answered(s, &e);
 		cb_reply(s, e.txn, code);
 		if (ok)
 			break;
@@ -1446,6 +1484,8 @@ reply_apply(struct mt_smtp *s, unsigned code)
 		break;
 	case CMD_EOD:
 	case CMD_BDAT_LAST:
+		if (e.kind == CMD_BDAT_LAST)
+			bdat_answered(s, &e);
 		cb_reply(s, e.txn, code);
 		tx_ended(s, e.txn, ok ? MT_SMTP_END_ACCEPTED :
 			 MT_SMTP_END_REJECTED, code);

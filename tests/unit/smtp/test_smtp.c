@@ -2472,6 +2472,46 @@ test_capture_ending_inside_last_bdat_chunk_is_incomplete(void **state)
 	assert_int_equal(r.bad, 0);
 }
 
+/* Replies that cannot answer the command they are paired with (221 to
+ * the last BDAT, a 2xx to DATA) show the pairing is off: never complete
+ * (make bench loss sweep at 1 Mpps: a QUIT's 221 taken as the verdict of
+ * a BDAT mail whose RCPT replies had shifted). */
+static void
+test_reply_that_cannot_fit_its_command_flags_the_mail(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nBDAT 5 LAST\r\nhello");
+	S(s, "250 ok\r\n250 ok\r\n221 bye\r\n");
+	mt_smtp_close(s);
+	EXPECT_IN(&r, "flags pipelined bdat gap\nend accepted 221 [hello]\n");
+	assert_int_equal(r.bad, 0);
+}
+
+/* Octets of a BDAT chunk still expected when the server answers it were
+ * lost by the tap: never complete. */
+static void
+test_bdat_answered_before_its_octets_flags_the_mail(void **state)
+{
+	struct rec r;
+	struct mt_smtp *s = start_meta(&r);
+
+	(void)state;
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "RCPT TO:<b@y>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "BDAT 100 LAST\r\nonly part");
+	S(s, "250 queued\r\n");
+	mt_smtp_close(s);
+	EXPECT_IN(&r, "flags bdat gap\nend accepted 250 [only part]\n");
+	assert_int_equal(r.bad, 0);
+}
+
 /* ---- mid-stream pickup (issue 3) ---- */
 
 /* Picked up inside a message: nothing until MAIL FROM answered 250. */
@@ -3105,6 +3145,8 @@ main(void)
 		cmocka_unit_test(test_two_verbless_lines_in_a_row_after_a_gap_are_a_message),
 		cmocka_unit_test(test_lost_last_bdat_chunk_is_never_complete),
 		cmocka_unit_test(test_capture_ending_inside_last_bdat_chunk_is_incomplete),
+		cmocka_unit_test(test_reply_that_cannot_fit_its_command_flags_the_mail),
+		cmocka_unit_test(test_bdat_answered_before_its_octets_flags_the_mail),
 		cmocka_unit_test(test_midstream_gap_in_ehlo_reply_then_mail_pairs_right),
 		cmocka_unit_test(test_midstream_verdict_after_lost_dot_ends_the_message),
 		cmocka_unit_test(test_midstream_inside_message_reports_nothing_until_mail),
