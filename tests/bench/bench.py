@@ -325,8 +325,9 @@ def check_spool(spool, truth):
             elif key in truth and seen[key] < truth[key]:
                 exact += 1
                 seen[key] += 1
-            elif digest in msgs.get(key[:5], ()) and rec.get("flags"):
-                exact_msg += 1
+            elif digest in msgs.get(key[:5], ()) and (
+                    "unconfirmed" in rec.get("flags", ()) or rec["smtp"].get("rcpt_unanswered")):
+                exact_msg += 1  # the record says its envelope is unsure
             else:
                 corrupt += 1
         else:
