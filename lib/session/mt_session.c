@@ -3,6 +3,7 @@
 
 #include "mt_common.h"
 #include "mt_decode.h"
+#include "mt_fpsrv.h"
 #include "mt_mime.h"
 #include "mt_session.h"
 #include "mt_smtp.h"
@@ -38,6 +39,7 @@ struct mt_session {
 	uint8_t xattr_len;
 	uint8_t auth_mech_len, authzid_len, authcid_len;
 	uint16_t auth_code;
+	char *fpbuf;              /* fingerprinting: a reply being copied */
 	char helo[HELO_MAX];
 	/* session facts copied into each of its mails (bounded) */
 	char banner[BANNER_MAX];
@@ -198,6 +200,7 @@ static void
 scan_begin(struct mt_session *s, struct mt_mail *m)
 {
 	struct mt_mime *mime = mt_mail_mime(m);
+	uint64_t t0 = mt_stats_tsc();
 
 	m->scan_db = mt_scan_mail_begin(s->env->scan);
 	MT_STAT_INC(s->env->st, scan_mails);
@@ -209,17 +212,20 @@ scan_begin(struct mt_session *s, struct mt_mail *m)
 		m->scan.part_index = 1;
 		scan_open(s, &m->scan.part, MT_SCAN_BODY);
 	}
+	mt_stats_cycles_add(s->env->st, MT_STAT_wk_cycles_scan, t0);
 }
 
 static void
 scan_data(struct mt_session *s, const uint8_t *p, size_t len)
 {
 	struct mt_mime *mime = mt_mail_mime(s->mail);
+	uint64_t t0 = mt_stats_tsc();
 
 	if (mime != NULL)
 		mt_mime_feed(mime, p, len);
 	else
 		mt_scan_stream_feed(s->env->scan, &s->mail->scan.part, p, len);
+	mt_stats_cycles_add(s->env->st, MT_STAT_wk_cycles_scan, t0);
 }
 
 static void
@@ -236,6 +242,7 @@ scan_end(struct mt_session *s, struct mt_mail *m)
 {
 	struct mt_mime *mime = mt_mail_mime(m);
 	struct mt_scan_stream env;
+	uint64_t t0 = mt_stats_tsc();
 	unsigned i;
 
 	if (mime != NULL) {
@@ -253,6 +260,7 @@ scan_end(struct mt_session *s, struct mt_mail *m)
 	for (i = 0; i < m->n_rcpt; i++)
 		scan_envelope_str(s, &env, &m->rcpt[i].addr);
 	scan_close(s, &env);
+	mt_stats_cycles_add(s->env->st, MT_STAT_wk_cycles_scan, t0);
 }
 
 static void
@@ -425,6 +433,20 @@ struct tcp_ctx {
 	int dir;
 };
 
+/* mt_smtp_feed, its own cycles counted ([pipeline] stage_cycles): the
+ * scan it calls is counted apart, in wk_cycles_scan */
+static void
+smtp_feed_timed(struct mt_session *s, int dir, const uint8_t *p, uint32_t n)
+{
+	struct mt_stats *st = s->env->st;
+	uint64_t t0 = mt_stats_tsc(), scan0 = st->v[MT_STAT_wk_cycles_scan];
+
+	mt_smtp_feed(smtp_of(s), (enum mt_dir)dir, p, n);
+	if (t0 != 0)
+		st->v[MT_STAT_wk_cycles_smtp] += rte_rdtsc() - t0 -
+						 (st->v[MT_STAT_wk_cycles_scan] - scan0);
+}
+
 static void
 tcp_deliver(void *ctx, const uint8_t *p, uint32_t n)
 {
@@ -436,7 +458,7 @@ tcp_deliver(void *ctx, const uint8_t *p, uint32_t n)
 		return;
 	}
 	MT_STAT_ADD(s->env->st, wk_payload_bytes, n);
-	mt_smtp_feed(smtp_of(s), (enum mt_dir)t->dir, p, n);
+	smtp_feed_timed(s, t->dir, p, n);
 }
 
 static void
@@ -600,22 +622,81 @@ on_tx_flags(void *ctx, unsigned f)
 		m->flags |= MT_MAIL_F_GAP;
 }
 
-static const struct mt_smtp_ops session_smtp_ops = {
-	.helo = on_helo,
-	.mail_begin = on_mail_begin,
-	.rcpt = on_rcpt,
-	.rcpt_reply = on_rcpt_reply,
-	.data = on_data,
-	.mail_end = on_mail_end,
-	.event = on_event,
-	.banner = on_banner,
-	.reply = on_reply,
-	.mail_params = on_mail_params,
-	.rcpt_params = on_rcpt_params,
-	.auth = on_auth,
-	.xattr = on_xattr,
-	.tx_flags = on_tx_flags,
+/* ---- passive fingerprinting (lib/fpsrv) ------------------------------ */
+
+/* Copy a reply only if this worker has not yet sent its kind for the
+ * server: normal traffic pays a filter lookup per reply, nothing more. */
+static char *
+on_reply_buf(void *ctx, const struct mt_smtp_cmd *cmd, size_t *cap)
+{
+	struct mt_session *s = ctx;
+	struct mt_session_env *env = s->env;
+	struct mt_fpsrv_key k;
+	int kind;
+
+	if (env->fp == NULL || (kind = mt_fpsrv_kind_of(cmd)) < 0)
+		return NULL;
+	mt_fpsrv_key_from_flow(&k, &s->slot.key);
+	if (!mt_fpsrv_worker_want(env->fp, &k, kind))
+		return NULL;
+	if (s->fpbuf == NULL) {
+		s->fpbuf = mt_fpsrv_worker_buf_get(env->fp);
+		if (s->fpbuf == NULL) {
+			MT_STAT_INC(env->st, wk_fp_nobuf);
+			return NULL;
+		}
+	}
+	*cap = MT_FPSRV_TEXT_MAX;
+	return s->fpbuf;
+}
+
+static void
+on_reply_text(void *ctx, const struct mt_smtp_cmd *cmd, unsigned code, const char *text,
+	      size_t len, int truncated)
+{
+	struct mt_session *s = ctx;
+	struct mt_session_env *env = s->env;
+	struct mt_fpsrv_obs o;
+	int kind = mt_fpsrv_kind_of(cmd);
+
+	if (env->fp != NULL && kind >= 0) {
+		mt_fpsrv_key_from_flow(&o.key, &s->slot.key);
+		if (mt_fpsrv_worker_want(env->fp, &o.key, kind)) {
+			mt_fpsrv_obs_fill(&o, &o.key, kind, code, text, len, truncated,
+					  env->now_ns);
+			if (env->fp_emit(env, &o) == 0) {
+				MT_STAT_INC(env->st, wk_fp_obs);
+				mt_fpsrv_worker_mark(env->fp, &o.key, kind);
+			}
+		}
+	}
+	if (env->fp != NULL && s->fpbuf != NULL) {
+		mt_fpsrv_worker_buf_put(env->fp, s->fpbuf);
+		s->fpbuf = NULL;
+	}
+}
+
+#define SESSION_SMTP_OPS                                                  \
+	.helo = on_helo, .mail_begin = on_mail_begin, .rcpt = on_rcpt,        \
+	.rcpt_reply = on_rcpt_reply, .data = on_data, .mail_end = on_mail_end, \
+	.event = on_event, .banner = on_banner, .reply = on_reply,            \
+	.mail_params = on_mail_params, .rcpt_params = on_rcpt_params,         \
+	.auth = on_auth, .xattr = on_xattr, .tx_flags = on_tx_flags
+
+static const struct mt_smtp_ops session_smtp_ops = { SESSION_SMTP_OPS };
+/* with passive fingerprinting: lib/smtp notes each command's facts and
+ * asks before copying a reply (without: it does neither) */
+static const struct mt_smtp_ops session_smtp_ops_fp = {
+	SESSION_SMTP_OPS,
+	.reply_buf = on_reply_buf,
+	.reply_text = on_reply_text,
 };
+
+static inline const struct mt_smtp_ops *
+smtp_ops(const struct mt_session_env *env)
+{
+	return env->fp != NULL ? &session_smtp_ops_fp : &session_smtp_ops;
+}
 
 void
 mt_session_init(struct mt_session *s, struct mt_session_env *env)
@@ -629,7 +710,8 @@ mt_session_init(struct mt_session *s, struct mt_session_env *env)
 	s->helo_len = s->banner_len = s->xattr_len = 0;
 	s->auth_mech_len = s->authzid_len = s->authcid_len = 0;
 	s->auth_code = 0;
-	mt_smtp_init(smtp_of(s), &session_smtp_ops, s);
+	s->fpbuf = NULL;
+	mt_smtp_init(smtp_of(s), smtp_ops(env), s);
 }
 
 /* Resolve a wait that lasts: see STUCK_SEGMENTS. */
@@ -745,7 +827,7 @@ mt_session_input(struct mt_session *s, int dir, uint32_t seq, uint8_t flags, uin
 	if (unlikely(!s->seen_any)) {
 		s->seen_any = 1;
 		if (!(flags & MT_TCP_SYN))
-			mt_smtp_init_midstream(smtp_of(s), &session_smtp_ops, s);
+			mt_smtp_init_midstream(smtp_of(s), smtp_ops(env), s);
 	}
 	mt_tcp_dir_input(&s->tcp[dir], seq, flags, ack, payload, len, ref, env->max_ooo_bytes,
 			 &s->tcp[dir ^ 1], &session_tcp_ops, &t, &c);
@@ -789,6 +871,10 @@ mt_session_close(struct mt_session *s)
 	count_tcp(s->env->st, &c);
 	s->closed = 1;
 	mt_smtp_close(smtp_of(s));
+	if (s->fpbuf != NULL) { /* a reply cut by the close */
+		mt_fpsrv_worker_buf_put(s->env->fp, s->fpbuf);
+		s->fpbuf = NULL;
+	}
 	MT_BUG_ON(s->in_tx || s->mail != NULL);
 }
 
