@@ -151,20 +151,25 @@ unsigned
 pl_writer_fp_step(struct mt_pipeline *p, struct mt_stats *st, unsigned max)
 {
 	struct mt_fpsrv_counters c = { 0 };
-	unsigned i, k, n, total = 0;
+	unsigned i, k, n, total = 0, mine, cap;
 
 	if (p->fpsrv == NULL)
 		return 0;
-	for (i = 0; i < p->n_wk && total < max; i++) {
+	for (i = 0; i < p->n_wk; i++) {
+		/* at most a ring's worth each call: what was queued when it
+		 * started, not what a busy worker adds meanwhile */
+		cap = max ? max : rte_ring_get_capacity(p->wk[i]->fp_out);
+		mine = 0;
 		do {
 			n = rte_ring_sc_dequeue_burst_elem(p->wk[i]->fp_out, fp_rx,
 							   sizeof(fp_rx[0]),
-							   RTE_MIN((unsigned)FP_BURST, max - total),
+							   RTE_MIN((unsigned)FP_BURST, cap - mine),
 							   NULL);
 			for (k = 0; k < n; k++)
 				mt_fpsrv_table_add(p->fpsrv, &fp_rx[k], &c);
-			total += n;
-		} while (n == FP_BURST && total < max);
+			mine += n;
+		} while (n > 0 && mine < cap);
+		total += mine;
 	}
 	MT_STAT_ADD(st, wr_fp_obs, c.obs);
 	MT_STAT_ADD(st, wr_fp_obs_new, c.obs_new);

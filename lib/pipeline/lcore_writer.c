@@ -239,7 +239,6 @@ pl_writer_step(struct pl_writer *wr)
 			work = 1;
 		}
 	} else {
-		work += pl_writer_fp_step(p, st, 4 * MT_SPOOL_BATCH); /* fp_passive.c */
 		for (i = 0; i < p->n_wk && ws.n_held < MT_SPOOL_BATCH && bytes < WR_STEP_BYTES;
 		     i++) {
 			r = (ws.next_ring + i) % p->n_wk;
@@ -255,6 +254,9 @@ pl_writer_step(struct pl_writer *wr)
 		}
 		ws.next_ring = (ws.next_ring + 1) % (p->n_wk ? p->n_wk : 1);
 		work += ws.n_held;
+		/* fp_passive.c: the observations a worker sent before the mails
+		 * just taken, then each mail's server verdict */
+		work += pl_writer_fp_step(p, st, 0);
 		pl_writer_fp_annotate(p, ws.held, ws.n_held);
 		if (ws.n_held > 0)
 			write_held(wr, st, now);
@@ -266,7 +268,7 @@ pl_writer_step(struct pl_writer *wr)
 			PL_LOG(WARNING, "%s (retrying)", err.msg);
 	}
 	if (work == 0 && ws.n_held == 0 && workers_done(p)) {
-		pl_writer_fp_step(p, st, UINT32_MAX); /* what the last workers sent */
+		pl_writer_fp_step(p, st, 0); /* what the last workers sent */
 		if (mt_spool_publish(wr->spool, &err) != 0) {
 			if (!mt_pipeline_quit) {
 				mirror_counters(wr, st);

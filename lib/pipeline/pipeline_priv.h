@@ -182,7 +182,9 @@ void pl_fp_free(struct mt_pipeline *p);
 /* Offline: room in the worker's fingerprint ring for a burst's worth of
  * observations (1 when fingerprinting is off). */
 int pl_worker_fp_room(const struct pl_worker *w);
-/* Writer: take in up to max observations; returns how many. */
+/* Writer: take in each worker's queued observations (up to max each, 0:
+ * a ring's worth); returns how many.  Called after taking mails, so that
+ * what a worker sent before a mail is in the table when it is annotated. */
 unsigned pl_writer_fp_step(struct mt_pipeline *p, struct mt_stats *st, unsigned max);
 /* Writer: give each mail its server's verdict. */
 void pl_writer_fp_annotate(struct mt_pipeline *p, struct mt_mail **m, unsigned n);
