@@ -16,6 +16,7 @@ import glob
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -209,6 +210,7 @@ def test_verdict_in_mail_metadata_telemetry_and_stat(tmp):
     finally:
         p.send_signal(signal.SIGTERM)
         out, err = p.communicate(timeout=60)
+        shutil.rmtree("/var/run/dpdk/" + prefix, ignore_errors=True)  # EAL leaves it
     assert p.returncode == 0, err[-3000:]
     mails = {m[1].split(b"\r\n")[0]: m[0] for m in compare_spool.read_spool(spool)}
     assert sorted(mails) == [b"Subject: plain", b"Subject: probed"]
@@ -312,6 +314,7 @@ def test_hostile_replies_and_many_servers_stay_bounded(tmp, lcores):
                ["--vdev", "net_pcap0,rx_pcap=%s" % path, "--", "--config", conf,
                 "--spool", os.path.join(tmp, "spool-%d" % n)])
         rc, out, err, hwm = peak_rss_kb(cmd)
+        shutil.rmtree("/var/run/dpdk/" + prefix, ignore_errors=True)  # EAL leaves it
         assert rc == 0, err[-3000:]
         counter = lambda k: sum(int(v) for v in re.findall(r"\b%s=(\d+)" % k, out))  # noqa
         servers = n + 20  # the endless greeting never completes: no entry
@@ -402,4 +405,5 @@ def test_servers_table_pages(tmp):
     finally:
         p.send_signal(signal.SIGTERM)
         p.communicate(timeout=60)
+        shutil.rmtree("/var/run/dpdk/" + prefix, ignore_errors=True)  # EAL leaves it
     assert p.returncode == 0
