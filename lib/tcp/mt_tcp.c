@@ -64,14 +64,14 @@ drain(struct mt_tcp_dir *d, const struct mt_tcp_dir *peer, const struct mt_tcp_o
       void *ctx, struct mt_tcp_counters *c)
 {
 	struct mt_tcp_piece *pc;
-	int32_t behind;
+	uint32_t behind;
 
 	while (d->n_ooo > 0 && ahead(d, d->ooo[0].seq) <= 0 &&
 	       !waits(peer, d->ooo[0].has_ack, d->ooo[0].ack)) {
 		pc = &d->ooo[0];
-		behind = -ahead(d, pc->seq);
-		if ((uint32_t)behind < pc->len)
-			deliver(d, pc->data + behind, pc->len - (uint32_t)behind, ops, ctx);
+		behind = 0u - (uint32_t)ahead(d, pc->seq); /* unsigned: no overflow */
+		if (behind < pc->len)
+			deliver(d, pc->data + behind, pc->len - behind, ops, ctx);
 		else
 			c->retrans_bytes += pc->len; /* cannot happen: held bytes are new */
 		d->ooo_bytes -= pc->len;
@@ -276,7 +276,7 @@ mt_tcp_dir_input(struct mt_tcp_dir *d, uint32_t seq, uint8_t flags, uint32_t ack
 	/* octets before next_seq were delivered (or lost) already */
 	off = ahead(d, seq);
 	if (off < 0) {
-		skip = MT_MIN((uint32_t)-off, len);
+		skip = MT_MIN(0u - (uint32_t)off, len);
 		c->retrans_bytes += skip;
 		seq += skip;
 		data += skip;
@@ -309,7 +309,7 @@ mt_tcp_dir_input(struct mt_tcp_dir *d, uint32_t seq, uint8_t flags, uint32_t ack
 				off = ahead(d, seq);
 				if (off <= 0) {
 					/* giving way reached into this segment */
-					skip = MT_MIN((uint32_t)-off, len);
+					skip = MT_MIN(0u - (uint32_t)off, len);
 					c->retrans_bytes += skip;
 					if (skip < len) {
 						seq += skip;
