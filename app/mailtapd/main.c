@@ -104,6 +104,29 @@ resolve_rules(struct mt_conf *conf, const char *config)
 	return 0;
 }
 
+/* [fingerprint] rules: a relative directory is taken from the config
+ * file's directory, as [scan] rules and [policy] servers_file are. */
+static int
+resolve_fp_rules(struct mt_conf *conf, const char *config)
+{
+	char out[sizeof(conf->fp_rules)];
+	const char *slash;
+	int k;
+
+	if (conf->fp_rules[0] == '\0' || conf->fp_rules[0] == '/' || config == NULL ||
+	    (slash = strrchr(config, '/')) == NULL)
+		return 0;
+	k = snprintf(out, sizeof(out), "%.*s%s", (int)(slash - config) + 1, config,
+		     conf->fp_rules);
+	if (k < 0 || (size_t)k >= sizeof(out)) {
+		fprintf(stderr, "mailtapd: [fingerprint] rules: path too long once made "
+				"relative to the directory of %s\n", config);
+		return -1;
+	}
+	memcpy(conf->fp_rules, out, (size_t)k + 1);
+	return 0;
+}
+
 /* Every path of a resolved ',' list into paths[] (pointing into buf). */
 static unsigned
 split_rules(const char *list, char *buf, size_t size, const char **paths, unsigned max)
@@ -197,7 +220,8 @@ parse_args(int argc, char **argv, struct mt_conf *conf, int *check_only)
 		fprintf(stderr, "mailtapd: %s\n", err.msg);
 		return -1;
 	}
-	if (resolve_rules(conf, config) != 0 || check_rules_at_start(conf) != 0)
+	if (resolve_rules(conf, config) != 0 || resolve_fp_rules(conf, config) != 0 ||
+	    check_rules_at_start(conf) != 0)
 		return -1;
 	if (spool != NULL) {
 		if (strlen(spool) >= sizeof(conf->spool_dir)) {

@@ -386,8 +386,8 @@ const struct mt_conf_opt mt_conf_opts[] = {
 		FIELD(fp_rules),
 		.help = "Directory of fingerprint rules (*.fp, the prober's; "
 			"make install puts them in /etc/mailtap/fingerprints, the "
-			"source tree has config/fingerprints); an absolute path, "
-			"or relative to mailtapd's working directory.  Empty: no "
+			"source tree has config/fingerprints); a relative path is "
+			"taken from the directory of this config file.  Empty: no "
 			"passive fingerprinting.  mailtapd refuses to start when "
 			"a rule has an error (FILE:LINE: message).",
 	},

@@ -407,3 +407,20 @@ def test_servers_table_pages(tmp):
         p.communicate(timeout=60)
         shutil.rmtree("/var/run/dpdk/" + prefix, ignore_errors=True)  # EAL leaves it
     assert p.returncode == 0
+
+
+def test_relative_rules_dir_is_taken_from_the_config_files_directory(tmp):
+    """[fingerprint] rules = fingerprints, in a config file in another
+    directory: found there, as [scan] rules and servers_file are."""
+    confdir = os.path.join(tmp, "etc")
+    os.makedirs(confdir)
+    shutil.copytree(RULES, os.path.join(confdir, "fingerprints"))
+    path = os.path.join(confdir, "fp.conf")
+    with open(path, "w") as f:
+        f.write(open(TEST_CONF).read() + "\n[fingerprint]\nrules = fingerprints\n")
+    cap = [c for c in CAPTURES if os.path.basename(c).startswith("postfix-default")]
+    assert cap, CAPTURES
+    r = mailtapd(tmp, cap, lcores=1, config=path)
+    assert r.rc == 0, r
+    v = passive_verdicts(r)
+    assert any(known and rule.startswith("postfix") for known, rule, _ in v.values()), r
