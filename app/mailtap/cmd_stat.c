@@ -20,9 +20,6 @@
 #include "mt_stats.h"
 #include "stats_client.h"
 
-int cmd_stat_flows(int argc, char **argv);
-int mt_stat_flows_prom(FILE *f, struct mt_tel *t, struct mt_err *err); /* cmd_stat_flows.c */
-int cmd_stat_servers(int argc, char **argv); /* cmd_stat_servers.c */
 
 static const char usage_text[] =
 	"usage: mailtap stat [--prefix P | --socket PATH] [--json | --prometheus]\n"
@@ -331,6 +328,25 @@ sleep_until(double mono)
 }
 
 int
+stat_open(const char *prefix, const char *sock, struct mt_tel *t)
+{
+	char path[256];
+	struct mt_err err;
+
+	if (prefix && sock)
+		return -1;
+	if (sock)
+		snprintf(path, sizeof(path), "%s", sock);
+	else
+		mt_tel_path(prefix, path, sizeof(path));
+	if (mt_tel_open(t, path, &err) != 0) {
+		fprintf(stderr, "mailtap: %s\n", err.msg);
+		return 1;
+	}
+	return 0;
+}
+
+int
 cmd_stat(int argc, char **argv)
 {
 	static const struct option lopts[] = {
@@ -347,7 +363,7 @@ cmd_stat(int argc, char **argv)
 	struct opts o = { .fmt = FMT_TABLE, .interval = 1.0, .count = -1 };
 	const char *prefix = NULL, *sock = NULL;
 	struct mt_sc_sample *prev, *cur, *tmp;
-	char path[256], *end;
+	char *end;
 	struct mt_tel t;
 	struct mt_err err;
 	long done = 0;
@@ -394,11 +410,6 @@ cmd_stat(int argc, char **argv)
 		o.watch = 1;                /* --count N alone: every second */
 	if (o.count < 0)
 		o.count = o.watch ? 0 : 1;  /* 0: unlimited */
-	if (sock)
-		snprintf(path, sizeof(path), "%s", sock);
-	else
-		mt_tel_path(prefix, path, sizeof(path));
-
 	prev = calloc(1, sizeof(*prev));
 	cur = calloc(1, sizeof(*cur));
 	if (prev == NULL || cur == NULL) {
@@ -407,8 +418,7 @@ cmd_stat(int argc, char **argv)
 		free(cur);
 		return 1;
 	}
-	if (mt_tel_open(&t, path, &err) != 0) {
-		fprintf(stderr, "mailtap: %s\n", err.msg);
+	if (stat_open(prefix, sock, &t) != 0) {
 		free(prev);
 		free(cur);
 		return 1;

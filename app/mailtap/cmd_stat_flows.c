@@ -11,10 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd.h"
 #include "stats_client.h"
 
-int cmd_stat_flows(int argc, char **argv);
-int mt_stat_flows_prom(FILE *f, struct mt_tel *t, struct mt_err *err);
 
 static const char usage_text[] =
 	"usage: mailtap stat flows [--prefix P | --socket PATH] [--json]\n"
@@ -392,7 +391,7 @@ cmd_stat_flows(int argc, char **argv)
 	struct mt_json *ids = NULL;
 	struct mt_err err;
 	struct mt_tel t;
-	char path[256], *end;
+	char *end;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "p:s:jLn:w:h", lopts, NULL)) != -1) {
@@ -422,14 +421,12 @@ cmd_stat_flows(int argc, char **argv)
 	}
 	if (optind != argc)
 		return bad_usage("unexpected argument");
-	if (prefix && sock)
+	switch (stat_open(prefix, sock, &t)) {
+	case 0:
+		break;
+	case -1:
 		return bad_usage("--prefix and --socket exclude each other");
-	if (sock)
-		snprintf(path, sizeof(path), "%s", sock);
-	else
-		mt_tel_path(prefix, path, sizeof(path));
-	if (mt_tel_open(&t, path, &err) != 0) {
-		fprintf(stderr, "mailtap: %s\n", err.msg);
+	default:
 		return 1;
 	}
 	if (mt_tel_query(&t, "/mailtap/flows", &ids, &err) != 0)

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd.h"
 #include "stats_client.h"
 
-int cmd_stat_servers(int argc, char **argv);
 
 static const char usage_text[] =
 	"usage: mailtap stat servers [--prefix P | --socket PATH] [--json]\n"
@@ -142,7 +142,7 @@ cmd_stat_servers(int argc, char **argv)
 	int c, json = 0, rc = 1, pages = 0;
 	struct mt_err err;
 	struct mt_tel t;
-	char path[256], q[64], *end;
+	char q[64], *end;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "p:s:jn:S:h", lopts, NULL)) != -1) {
@@ -166,14 +166,12 @@ cmd_stat_servers(int argc, char **argv)
 	}
 	if (optind != argc)
 		return bad_usage("unexpected argument");
-	if (prefix && sock)
+	switch (stat_open(prefix, sock, &t)) {
+	case 0:
+		break;
+	case -1:
 		return bad_usage("--prefix and --socket exclude each other");
-	if (sock)
-		snprintf(path, sizeof(path), "%s", sock);
-	else
-		mt_tel_path(prefix, path, sizeof(path));
-	if (mt_tel_open(&t, path, &err) != 0) {
-		fprintf(stderr, "mailtap: %s\n", err.msg);
+	default:
 		return 1;
 	}
 	if (only != NULL) {
