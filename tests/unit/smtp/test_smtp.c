@@ -292,6 +292,25 @@ hello(struct mt_smtp *s)
 	S(s, "250-mx.example.com\r\n250-PIPELINING\r\n250-CHUNKING\r\n250 8BITMIME\r\n");
 }
 
+/* After a test's trouble, a whole mail of a client that waits for each
+ * reply: the session must be back in step (WANT_MAIL_C is its record). */
+static void
+then_mail_c(struct mt_smtp *s)
+{
+	C(s, "MAIL FROM:<c@x>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "RCPT TO:<d@y>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "DATA\r\n");
+	S(s, "354 go\r\n");
+	C(s, "two\r\n.\r\n");
+	S(s, "250 queued\r\n");
+}
+
+#define WANT_MAIL_C                                                              \
+	"begin c@x\nreply 250\nrcpt d@y\nrcpt_reply 0 250\nreply 250\n"        \
+	"reply 354\nreply 250\nend accepted 250 [two\\r\\n]\n"
+
 static void
 test_simple_session_delivers_one_accepted_mail(void **state)
 {
@@ -1652,14 +1671,7 @@ test_command_gap_between_transactions_taints_the_next_envelope(void **state)
 	C(s, "one\r\n.\r\n");
 	S(s, "250 queued\r\n");
 	/* the taint is spent: the next transaction is whole */
-	C(s, "MAIL FROM:<c@x>\r\n");
-	S(s, "250 ok\r\n");
-	C(s, "RCPT TO:<d@y>\r\n");
-	S(s, "250 ok\r\n");
-	C(s, "DATA\r\n");
-	S(s, "354 go\r\n");
-	C(s, "two\r\n.\r\n");
-	S(s, "250 queued\r\n");
+	then_mail_c(s);
 	mt_smtp_close(s);
 	assert_non_null(strstr(r.log, "flags gap\nend accepted 250 [one\\r\\n]"));
 	assert_null(strstr(r.log, "flags gap\nend accepted 250 [two\\r\\n]"));
@@ -1682,14 +1694,7 @@ test_gap_swallows_data_line_354_enters_message(void **state)
 	S(s, "354 go\r\n");
 	C(s, "Subject: one\r\n\r\nRCPT TO:<text@body>\r\n.\r\n");
 	S(s, "250 queued\r\n");
-	C(s, "MAIL FROM:<c@x>\r\n");
-	S(s, "250 ok\r\n");
-	C(s, "RCPT TO:<d@y>\r\n");
-	S(s, "250 ok\r\n");
-	C(s, "DATA\r\n");
-	S(s, "354 go\r\n");
-	C(s, "two\r\n.\r\n");
-	S(s, "250 queued\r\n");
+	then_mail_c(s);
 	C(s, "QUIT\r\n");
 	S(s, "221 bye\r\n");
 	mt_smtp_close(s);
@@ -1773,14 +1778,7 @@ test_gap_swallows_end_of_data_and_verdict_next_mail_is_command(void **state)
 	C(s, "Subject: one\r\n\r\nbo");
 	G(s, MT_DIR_C2S, 9);  /* "dy\r\n.\r\n" ... */
 	G(s, MT_DIR_S2C, 12); /* "250 queued\r\n" */
-	C(s, "MAIL FROM:<c@x>\r\n");
-	S(s, "250 ok\r\n");
-	C(s, "RCPT TO:<d@y>\r\n");
-	S(s, "250 ok\r\n");
-	C(s, "DATA\r\n");
-	S(s, "354 go\r\n");
-	C(s, "two\r\n.\r\n");
-	S(s, "250 queued\r\n");
+	then_mail_c(s);
 	mt_smtp_close(s);
 	EXPECT_LOG(&r, "banner 220 mx.example.com ESMTP\n"
 		   "helo client.example.org\n"
@@ -1967,14 +1965,7 @@ test_two_gaps_in_one_command_line_queue_it_once(void **state)
 	S(s, "250 ok\r\n");
 	C(s, "RSET\r\n");
 	S(s, "250 ok\r\n");
-	C(s, "MAIL FROM:<c@x>\r\n");
-	S(s, "250 ok\r\n");
-	C(s, "RCPT TO:<d@y>\r\n");
-	S(s, "250 ok\r\n");
-	C(s, "DATA\r\n");
-	S(s, "354 go\r\n");
-	C(s, "two\r\n.\r\n");
-	S(s, "250 queued\r\n");
+	then_mail_c(s);
 	mt_smtp_close(s);
 	EXPECT_IN(&r, "begin c@x\nreply 250\nrcpt d@y\nrcpt_reply 0 250\nreply 250\n"
 		      "reply 354\nreply 250\nflags gap\nend accepted 250 [two\\r\\n]\n");
@@ -2060,18 +2051,10 @@ test_lost_rcpt_reply_and_cut_data_line_354_starts_message(void **state)
 	S(s, "354 go\r\n");
 	C(s, "one\r\n.\r\n");
 	S(s, "250 queued\r\n");
-	C(s, "MAIL FROM:<c@x>\r\n");
-	S(s, "250 ok\r\n");
-	C(s, "RCPT TO:<d@y>\r\n");
-	S(s, "250 ok\r\n");
-	C(s, "DATA\r\n");
-	S(s, "354 go\r\n");
-	C(s, "two\r\n.\r\n");
-	S(s, "250 queued\r\n");
+	then_mail_c(s);
 	mt_smtp_close(s);
 	EXPECT_IN(&r, "reply 354\nreply 250\nflags gap\nend accepted 250 [one\\r\\n]\n");
-	EXPECT_IN(&r, "begin c@x\nreply 250\nrcpt d@y\nrcpt_reply 0 250\nreply 250\n"
-		      "reply 354\nreply 250\nend accepted 250 [two\\r\\n]\n");
+	EXPECT_IN(&r, WANT_MAIL_C);
 	assert_int_equal(r.bad, 0);
 }
 
@@ -2357,18 +2340,10 @@ test_lost_data_line_and_rcpt_reply_354_starts_the_message(void **state)
 	S(s, "354 go\r\n");
 	C(s, "one\r\n.\r\n");
 	S(s, "250 queued\r\n");
-	C(s, "MAIL FROM:<c@x>\r\n");
-	S(s, "250 ok\r\n");
-	C(s, "RCPT TO:<d@y>\r\n");
-	S(s, "250 ok\r\n");
-	C(s, "DATA\r\n");
-	S(s, "354 go\r\n");
-	C(s, "two\r\n.\r\n");
-	S(s, "250 queued\r\n");
+	then_mail_c(s);
 	mt_smtp_close(s);
 	EXPECT_IN(&r, "gap\nend accepted 250 [one\\r\\n]\n");
-	EXPECT_IN(&r, "begin c@x\nreply 250\nrcpt d@y\nrcpt_reply 0 250\nreply 250\n"
-		      "reply 354\nreply 250\nend accepted 250 [two\\r\\n]\n");
+	EXPECT_IN(&r, WANT_MAIL_C);
 	assert_int_equal(r.bad, 0);
 }
 
@@ -2562,14 +2537,7 @@ test_midstream_verdict_after_lost_dot_ends_the_message(void **state)
 	C(s, "text\r\nmore");
 	G(s, MT_DIR_C2S, 3);
 	S(s, "250 accepted\r\n");
-	C(s, "MAIL FROM:<c@x>\r\n");
-	S(s, "250 ok\r\n");
-	C(s, "RCPT TO:<d@y>\r\n");
-	S(s, "250 ok\r\n");
-	C(s, "DATA\r\n");
-	S(s, "354 go\r\n");
-	C(s, "two\r\n.\r\n");
-	S(s, "250 queued\r\n");
+	then_mail_c(s);
 	mt_smtp_close(s);
 	EXPECT_IN(&r, "begin c@x\nreply 250\nrcpt d@y\nrcpt_reply 0 250\nreply 250\n"
 		      "reply 354\nreply 250\nflags midstream\nend accepted 250 [two\\r\\n]\n");
