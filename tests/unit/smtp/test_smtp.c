@@ -292,6 +292,17 @@ hello(struct mt_smtp *s)
 	S(s, "250-mx.example.com\r\n250-PIPELINING\r\n250-CHUNKING\r\n250 8BITMIME\r\n");
 }
 
+/* The dialogue up to an envelope a@x -> b@y, each command answered. */
+static void
+hello_envelope(struct mt_smtp *s)
+{
+	hello(s);
+	C(s, "MAIL FROM:<a@x>\r\n");
+	S(s, "250 ok\r\n");
+	C(s, "RCPT TO:<b@y>\r\n");
+	S(s, "250 ok\r\n");
+}
+
 /* After a test's trouble, a whole mail of a client that waits for each
  * reply: the session must be back in step (WANT_MAIL_C is its record). */
 static void
@@ -1548,11 +1559,7 @@ test_gap_swallows_end_of_data_verdict_ends_message(void **state)
 	struct mt_smtp *s = start_meta(&r);
 
 	(void)state;
-	hello(s);
-	C(s, "MAIL FROM:<a@x>\r\n");
-	S(s, "250 ok\r\n");
-	C(s, "RCPT TO:<b@y>\r\n");
-	S(s, "250 ok\r\n");
+	hello_envelope(s);
 	C(s, "DATA\r\n");
 	S(s, "354 go\r\n");
 	C(s, "line one\r\nline tw");
@@ -1685,11 +1692,7 @@ test_gap_swallows_data_line_354_enters_message(void **state)
 	struct mt_smtp *s = start_meta(&r);
 
 	(void)state;
-	hello(s);
-	C(s, "MAIL FROM:<a@x>\r\n");
-	S(s, "250 ok\r\n");
-	C(s, "RCPT TO:<b@y>\r\n");
-	S(s, "250 ok\r\n");
+	hello_envelope(s);
 	G(s, MT_DIR_C2S, 6); /* DATA\r\n */
 	S(s, "354 go\r\n");
 	C(s, "Subject: one\r\n\r\nRCPT TO:<text@body>\r\n.\r\n");
@@ -1717,11 +1720,7 @@ test_gap_cuts_data_line_354_enters_message(void **state)
 	struct mt_smtp *s = start_meta(&r);
 
 	(void)state;
-	hello(s);
-	C(s, "MAIL FROM:<a@x>\r\n");
-	S(s, "250 ok\r\n");
-	C(s, "RCPT TO:<b@y>\r\n");
-	S(s, "250 ok\r\n");
+	hello_envelope(s);
 	C(s, "DA");
 	G(s, MT_DIR_C2S, 4);
 	S(s, "354 go\r\n");
@@ -1768,11 +1767,7 @@ test_gap_swallows_end_of_data_and_verdict_next_mail_is_command(void **state)
 	struct mt_smtp *s = start_meta(&r);
 
 	(void)state;
-	hello(s);
-	C(s, "MAIL FROM:<a@x>\r\n");
-	S(s, "250 ok\r\n");
-	C(s, "RCPT TO:<b@y>\r\n");
-	S(s, "250 ok\r\n");
+	hello_envelope(s);
 	C(s, "DATA\r\n");
 	S(s, "354 go\r\n");
 	C(s, "Subject: one\r\n\r\nbo");
@@ -2100,11 +2095,7 @@ test_lost_bdat_line_chunk_is_not_parsed_as_commands(void **state)
 	struct mt_smtp *s = start_meta(&r);
 
 	(void)state;
-	hello(s);
-	C(s, "MAIL FROM:<a@x>\r\n");
-	S(s, "250 ok\r\n");
-	C(s, "RCPT TO:<b@y>\r\n");
-	S(s, "250 ok\r\n");
+	hello_envelope(s);
 	G(s, MT_DIR_C2S, 1012);
 	C(s, "r your queue\r\nweekend data sheet\r\nmail me\r\nlast line\r\n");
 	S(s, "250 2.0.0 Ok: queued\r\n");
@@ -2411,11 +2402,7 @@ test_lost_last_bdat_chunk_is_never_complete(void **state)
 	struct mt_smtp *s = start_meta(&r);
 
 	(void)state;
-	hello(s);
-	C(s, "MAIL FROM:<a@x>\r\n");
-	S(s, "250 ok\r\n");
-	C(s, "RCPT TO:<b@y>\r\n");
-	S(s, "250 ok\r\n");
+	hello_envelope(s);
 	C(s, "BDAT 4\r\none\n");
 	S(s, "250 4 octets\r\n");
 	G(s, MT_DIR_C2S, 20); /* "BDAT 5 LAST\r\ntwo\r\n" */
@@ -2436,11 +2423,7 @@ test_capture_ending_inside_last_bdat_chunk_is_incomplete(void **state)
 	struct mt_smtp *s = start_meta(&r);
 
 	(void)state;
-	hello(s);
-	C(s, "MAIL FROM:<a@x>\r\n");
-	S(s, "250 ok\r\n");
-	C(s, "RCPT TO:<b@y>\r\n");
-	S(s, "250 ok\r\n");
+	hello_envelope(s);
 	C(s, "BDAT 10 LAST\r\nhalf\r\n");
 	mt_smtp_close(s);
 	EXPECT_IN(&r, "end incomplete 0 [half\\r\\n]\n");
@@ -2475,11 +2458,7 @@ test_bdat_answered_before_its_octets_flags_the_mail(void **state)
 	struct mt_smtp *s = start_meta(&r);
 
 	(void)state;
-	hello(s);
-	C(s, "MAIL FROM:<a@x>\r\n");
-	S(s, "250 ok\r\n");
-	C(s, "RCPT TO:<b@y>\r\n");
-	S(s, "250 ok\r\n");
+	hello_envelope(s);
 	C(s, "BDAT 100 LAST\r\nonly part");
 	S(s, "250 queued\r\n");
 	mt_smtp_close(s);
@@ -2489,7 +2468,6 @@ test_bdat_answered_before_its_octets_flags_the_mail(void **state)
 
 /* ---- mid-stream pickup (issue 3) ---- */
 
-/* Picked up inside a message: nothing until MAIL FROM answered 250. */
 /* Picked up after the greeting; a gap then took the end of the EHLO
  * reply: the MAIL the client sent after it is answered by the next reply,
  * not held behind EHLO (e2e seed 1, 203.0.113.166:39490). */
@@ -2544,6 +2522,7 @@ test_midstream_verdict_after_lost_dot_ends_the_message(void **state)
 	assert_int_equal(r.bad, 0);
 }
 
+/* Picked up inside a message: nothing until MAIL FROM answered 250. */
 static void
 test_midstream_inside_message_reports_nothing_until_mail(void **state)
 {
@@ -2817,11 +2796,7 @@ test_flags_bdat_and_not_pipelined(void **state)
 	struct mt_smtp *s = start_meta(&r);
 
 	(void)state;
-	hello(s);
-	C(s, "MAIL FROM:<a@x>\r\n");
-	S(s, "250 ok\r\n");
-	C(s, "RCPT TO:<b@y>\r\n");
-	S(s, "250 ok\r\n");
+	hello_envelope(s);
 	C(s, "BDAT 3 LAST\r\nabc");
 	S(s, "250 ok\r\n");
 	mt_smtp_close(s);
@@ -2836,11 +2811,7 @@ test_bare_lf_in_data_is_content_and_flagged(void **state)
 	struct mt_smtp *s = start_meta(&r);
 
 	(void)state;
-	hello(s);
-	C(s, "MAIL FROM:<a@x>\r\n");
-	S(s, "250 ok\r\n");
-	C(s, "RCPT TO:<b@y>\r\n");
-	S(s, "250 ok\r\n");
+	hello_envelope(s);
 	C(s, "DATA\r\n");
 	S(s, "354 go\r\n");
 	C(s, "one\ntwo\n.\nMAIL FROM:<smuggled@x>\r\n.\r\n");
