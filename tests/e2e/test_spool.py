@@ -33,11 +33,14 @@ def conf(tmp, spool_lines):
 
 def start(tmp, pcap, spool, config, lcores=2):
     n = len(os.listdir(tmp))
+    prefix = "mt-e2e-spool-%d-%d" % (os.getpid(), n)
     cmd = ([os.path.join(BIN, "mailtapd")] + lcores_arg(lcores) +
-           ["--no-pci", "--file-prefix", "mt-e2e-spool-%d-%d" % (os.getpid(), n)] + eal_mem() +
+           ["--no-pci", "--file-prefix", prefix] + eal_mem() +
            ["--vdev", "net_pcap0,rx_pcap=%s" % os.path.abspath(pcap), "--",
             "--config", config, "--spool", spool])
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p.runtime_dir = "/var/run/dpdk/" + prefix  # left behind by a SIGKILL
+    return p
 
 
 def counter(out, name):
@@ -154,6 +157,7 @@ def test_sigkill_at_random_points_keeps_the_spool_whole(tmp):
             continue
         p.send_signal(signal.SIGKILL)
         p.communicate()
+        shutil.rmtree(p.runtime_dir, ignore_errors=True)
         kills += 1
         segs = check_published(spool)
         tmps = [n for n in os.listdir(os.path.join(spool, "tmp")) if n.endswith(".tar")]
