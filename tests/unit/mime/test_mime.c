@@ -21,6 +21,7 @@
 
 #include "mt_common.h"
 #include "mt_mime.h"
+#include "mt_test_mail.h"
 
 struct rec {
 	char log[65536];
@@ -584,38 +585,14 @@ static void
 decode_rate_printout(void **state)
 {
 	static char msg[6 << 20];
-	static const char tab[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	struct mt_mime *m = (struct mt_mime *)slot;
 	struct timespec t0, t1;
 	size_t k = 0, raw, off;
-	uint32_t x = 12345;
 	double best = 1e9;
-	int rep, part;
+	int rep;
 
 	(void)state;
-	k += (size_t)sprintf(msg, "From: a@example.org\r\nContent-Type: multipart/mixed; "
-				  "boundary=\"----=_Part_1\"\r\n\r\n");
-	for (part = 0; part < 4; part++) {
-		size_t col = 0, end = k + (1u << 20) + (1u << 18);
-
-		k += (size_t)sprintf(msg + k, "------=_Part_1\r\nContent-Type: application/pdf; "
-					      "name=\"f%d.pdf\"\r\nContent-Transfer-Encoding: "
-					      "base64\r\n\r\n", part);
-		while (k < end || col != 0) {
-			x ^= x << 13;
-			x ^= x >> 17;
-			x ^= x << 5;
-			msg[k++] = tab[x & 63];
-			if (++col == 76) {
-				msg[k++] = '\r';
-				msg[k++] = '\n';
-				col = 0;
-			}
-		}
-		k += (size_t)sprintf(msg + k, "\r\n");
-	}
-	k += (size_t)sprintf(msg + k, "------=_Part_1--\r\n");
+	k = mt_test_b64_mail(msg, 12345, 1);
 	raw = k;
 	for (rep = 0; rep < 5; rep++) {
 		double s;

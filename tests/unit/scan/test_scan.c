@@ -23,6 +23,7 @@
 #include "mt_mime.h"
 #include "mt_scan.h"
 #include "mt_test_eal.h"
+#include "mt_test_mail.h"
 
 struct hits {
 	char log[4096];
@@ -584,8 +585,6 @@ static void
 decode_and_scan_rate_printout(void **state)
 {
 	static char msg[6 << 20];
-	static const char tab[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	const char *path = "config/rules/default.rules";
 	struct mt_scan_params prm = { MT_SCAN_SOCKET_HEAP, NULL, NULL };
 	static uint8_t dec[5 << 20];
@@ -594,32 +593,11 @@ decode_and_scan_rate_printout(void **state)
 	struct env e;
 	struct timespec t0, t1;
 	size_t k = 0, off, dlen = 0;
-	uint32_t x = 777;
 	double best_mail = 1e9, best_raw = 1e9;
-	int part, rep;
+	int rep;
 
 	(void)state;
-	k += (size_t)sprintf(msg, "From: a@example.org\r\nContent-Type: multipart/mixed; "
-				  "boundary=\"----=_Part_1\"\r\n\r\n");
-	for (part = 0; part < 4; part++) {
-		size_t col = 0, end = k + (1u << 20) + (1u << 18);
-
-		k += (size_t)sprintf(msg + k, "------=_Part_1\r\nContent-Type: application/pdf; "
-					      "name=\"f%d.pdf\"\r\nContent-Transfer-Encoding: "
-					      "base64\r\n\r\n", part);
-		while (k < end || col != 0) {
-			x ^= x << 13;
-			x ^= x >> 17;
-			x ^= x << 5;
-			msg[k++] = tab[x & 63];
-			if (++col == 76) {
-				msg[k++] = '\r';
-				msg[k++] = '\n';
-				col = 0;
-			}
-		}
-	}
-	k += (size_t)sprintf(msg + k, "------=_Part_1--\r\n");
+	k = mt_test_b64_mail(msg, 777, 0);
 	memset(&e, 0, sizeof(e));
 	assert_int_equal(mt_scan_db_load(&path, 1, &prm, &e.db, &err), 0);
 	e.h = mt_scan_handle_create(e.db, 1, &err);
